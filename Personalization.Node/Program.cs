@@ -1,1 +1,3 @@
-return 0;
+using Personalization.Node.Cli;
+
+return await NodeCli.Build().Parse(args).InvokeAsync();

@@ -25,3 +25,48 @@ public sealed record ApplyEvent(
 
 /// <summary>Sent back to the Kafka source: these offsets of <see cref="Partition"/> are durable (or dead-lettered) and may be committed.</summary>
 public sealed record EventsDurable(int Partition, long[] Offsets);
+
+/// <summary>"What next for this user?" Answered with <see cref="Recommendations"/>.</summary>
+public sealed record GetRecommendations(string UserId, int K) : IUserMessage;
+
+public sealed record RecommendedItem(string ItemId, float Score);
+
+/// <summary>
+/// The answer to <see cref="GetRecommendations"/>. <see cref="EventsReflected"/> counts the user's events the answer
+/// takes into account; <see cref="ColdStart"/> says the list is the popular items, not the model's view of this user.
+/// </summary>
+public sealed record Recommendations(
+    string UserId,
+    IReadOnlyList<RecommendedItem> Items,
+    string ModelName,
+    string ModelVersion,
+    long EventsReflected,
+    bool ColdStart);
+
+/// <summary>Asks for the user's live session. Answered with <see cref="SessionView"/>.</summary>
+public sealed record GetSession(string UserId) : IUserMessage;
+
+public sealed record SessionView(
+    string UserId,
+    long EventCount,
+    long Plays,
+    long Skips,
+    long Likes,
+    long PlaylistAdds,
+    long FirstEventAt,
+    long LastEventAt,
+    IReadOnlyList<RecentItem> Recent,
+    string? ModelVersion,
+    long ModelSteps,
+    IReadOnlyList<(int Partition, long Offset)> AppliedOffsets,
+    IReadOnlyList<(int Partition, long Offset)> DurableOffsets);
+
+/// <summary>Hand-off and passivation stop message: the user persists a checkpoint of what is not yet durable, then stops.</summary>
+public sealed class StopUser
+{
+    public static readonly StopUser Instance = new();
+
+    private StopUser()
+    {
+    }
+}

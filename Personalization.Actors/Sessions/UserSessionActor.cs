@@ -1,0 +1,394 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Personalization.Actors.Events;
+using Personalization.Actors.Model;
+using Personalization.Actors.Telemetry;
+
+namespace Personalization.Actors.Sessions;
+
+/// <summary>
+/// The one live writer of a user's session (sharded by user id). Events are applied strictly in arrival order: while a
+/// model step is in flight, later events wait and then go to the model together. The session is persisted as a
+/// checkpoint every <see cref="UserSessionSettings.CheckpointInterval"/> or <see cref="UserSessionSettings.CheckpointEveryEvents"/>;
+/// only then are the covered Kafka offsets acknowledged (invariant 1). Kafka is the event log; the journal holds checkpoints.
+/// </summary>
+public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
+{
+    private const string CheckpointTimer = "checkpoint";
+    private const string RetryTimer = "retry-step";
+
+    private readonly string _userId;
+    private readonly UserSessionSettings _settings;
+    private readonly IModelProvider _models;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Queue<ApplyEvent> _waiting = new();
+    private readonly List<GetRecommendationsRequest> _waitingQueries = [];
+
+    private UserSession _session;
+    private PartitionOffsets _durable = new();
+    private List<ApplyEvent> _pendingAcks = [];
+    private int _eventsSinceCheckpoint;
+    private int _checkpointsSinceSnapshot;
+    private int _checkpointsInFlight;
+    private bool _stepInFlight;
+    private bool _scoreInFlight;
+    private bool _stopping;
+    private Ranking? _ranking;
+
+    public UserSessionActor(string userId, UserSessionSettings settings, IModelProvider models)
+    {
+        _userId = userId;
+        _settings = settings;
+        _models = models;
+        _session = new UserSession(userId, settings.RecentItems);
+        PersistenceId = PersistenceIdFor(userId);
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is UserCheckpoint checkpoint) Restore(checkpoint);
+        });
+        Recover<UserCheckpoint>(Restore);
+        Recover<RecoveryCompleted>(_ =>
+        {
+            _durable = _session.AppliedOffsets.Clone();
+            SetReceiveTimeout(_settings.IdleTimeout);
+        });
+
+        Command<ApplyEvent>(evt =>
+        {
+            _waiting.Enqueue(evt);
+            if (!_stepInFlight) ProcessWaiting();
+        });
+        Command<StepCompleted>(OnStepCompleted);
+        Command<StepFailed>(failed =>
+        {
+            _stepInFlight = false;
+            EngineMetrics.StepFailures.Inc();
+            // Put the batch back in front, in order: nothing is lost or reordered by a failed step.
+            var rest = _waiting.ToArray();
+            _waiting.Clear();
+            foreach (var evt in failed.Events) _waiting.Enqueue(evt);
+            foreach (var evt in rest) _waiting.Enqueue(evt);
+            _log.Warning(failed.Cause, "Model step for user {0} failed; {1} events stay queued and are retried", _userId, _waiting.Count);
+            Timers.StartSingleTimer(RetryTimer, RetryStep.Instance, _settings.StepRetryDelay);
+        });
+        Command<RetryStep>(_ =>
+        {
+            if (!_stepInFlight) ProcessWaiting();
+        });
+        Command<CheckpointDue>(_ => Checkpoint());
+        Command<GetRecommendations>(query => OnQuery(new GetRecommendationsRequest(query.K, Sender)));
+        Command<RankingCompleted>(OnRankingCompleted);
+        Command<RankingFailed>(failed =>
+        {
+            _scoreInFlight = false;
+            _log.Warning(failed.Cause, "Scoring for user {0} failed", _userId);
+            foreach (var q in _waitingQueries) q.ReplyTo.Tell(new Status.Failure(failed.Cause));
+            _waitingQueries.Clear();
+        });
+        Command<GetSession>(_ => Sender.Tell(View()));
+        Command<ReceiveTimeout>(_ => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopUser.Instance)));
+        Command<StopUser>(_ =>
+        {
+            _stopping = true;
+            StopWhenSettled();
+        });
+        Command<SaveSnapshotSuccess>(success =>
+        {
+            // The snapshot holds everything: older checkpoints and snapshots are dead weight.
+            DeleteMessages(success.Metadata.SequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
+        });
+        Command<SaveSnapshotFailure>(failure => _log.Warning(failure.Cause, "Snapshot of user {0} failed; checkpoints stay in the journal", _userId));
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(failure => _log.Warning(failure.Cause, "Compacting the journal of user {0} failed", _userId));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failure => _log.Warning(failure.Cause, "Deleting old snapshots of user {0} failed", _userId));
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static string PersistenceIdFor(string userId) => "user-" + userId;
+
+    public static Props PropsFor(string userId, UserSessionSettings settings, IModelProvider models) =>
+        Props.Create(() => new UserSessionActor(userId, settings, models));
+
+    private void Restore(UserCheckpoint checkpoint)
+    {
+        var vocabulary = _models.ForUser(_userId).Vocabulary;
+        _session = UserSession.FromCheckpoint(_userId, _settings.RecentItems, checkpoint, vocabulary.Intern);
+    }
+
+    /// <summary>Takes the waiting events in order, drops redeliveries, and runs one model step for the rest.</summary>
+    private void ProcessWaiting()
+    {
+        var runtime = _models.ForUser(_userId);
+        var rebuild = _session.ModelVersion is not null && _session.ModelVersion != runtime.Version;
+        if (_waiting.Count == 0 && !rebuild) return;
+
+        var batch = new List<ApplyEvent>(Math.Min(_waiting.Count, _settings.MaxEventsPerStep));
+        var items = new List<int>();
+        var seen = _session.AppliedOffsets.Clone();
+        if (rebuild)
+        {
+            // Another model (another state space): rebuild the state from the items the session remembers.
+            for (var i = 0; i < _session.Recent.Count; i++)
+            {
+                var recent = _session.Recent[i];
+                var index = recent.Type.AdvancesModel() ? runtime.Vocabulary.IndexOf(recent.ItemId) : 0;
+                if (index > 0) items.Add(index);
+            }
+        }
+
+        if (rebuild && items.Count == 0)
+            _session.SetModelState(new float[runtime.StateSize], runtime.Name, runtime.Version, 0);
+
+        while (_waiting.Count > 0 && batch.Count < _settings.MaxEventsPerStep)
+        {
+            var evt = _waiting.Dequeue();
+            if (evt.Offset >= 0 && seen.Covers(evt.Partition, evt.Offset))
+            {
+                AcknowledgeDuplicate(evt);
+                continue;
+            }
+
+            if (evt.Offset >= 0) seen.Advance(evt.Partition, evt.Offset);
+            batch.Add(evt);
+            var index = evt.Type.AdvancesModel() ? runtime.Vocabulary.IndexOf(evt.ItemId) : 0;
+            if (index > 0) items.Add(index);
+        }
+
+        if (items.Count == 0)
+        {
+            if (batch.Count > 0) Commit(batch, null, runtime, 0, false);
+            if (_waiting.Count > 0) ProcessWaiting();
+            return;
+        }
+
+        _stepInFlight = true;
+        var state = rebuild || _session.State is null ? new float[runtime.StateSize] : _session.State;
+        var stepCount = items.Count;
+        runtime.StepAsync(state, items.ToArray()).PipeTo(
+            Self,
+            success: next => new StepCompleted(batch, next, runtime, stepCount, rebuild),
+            failure: ex => new StepFailed(batch, ex));
+    }
+
+    private void OnStepCompleted(StepCompleted done)
+    {
+        _stepInFlight = false;
+        Commit(done.Events, done.State, done.Runtime, done.Steps, done.Rebuilt);
+        if (_waitingQueries.Count > 0) OnQuery(null);
+        if (_waiting.Count > 0 && !_stepInFlight) ProcessWaiting();
+        else if (_stopping) StopWhenSettled();
+    }
+
+    /// <summary>Makes a batch part of the session at once: events, their offsets and the state that reflects them.</summary>
+    private void Commit(List<ApplyEvent> events, float[]? state, IModelRuntime runtime, int steps, bool rebuilt)
+    {
+        foreach (var evt in events)
+        {
+            _session.Apply(runtime.Vocabulary.Intern(evt.ItemId), evt.Type, evt.Timestamp, evt.Partition, evt.Offset);
+            if (evt.AckTo is not null && evt.Offset >= 0) _pendingAcks.Add(evt);
+        }
+
+        EngineMetrics.EventsApplied.Inc(events.Count);
+        if (state is not null)
+        {
+            EngineMetrics.ModelSteps.Inc(steps);
+            _session.SetModelState(state, runtime.Name, runtime.Version, rebuilt ? steps : _session.ModelSteps + steps);
+        }
+
+        _ranking = null;
+        _eventsSinceCheckpoint += events.Count;
+        if (_eventsSinceCheckpoint >= _settings.CheckpointEveryEvents) Checkpoint();
+        else if (_eventsSinceCheckpoint > 0 && !Timers.IsTimerActive(CheckpointTimer))
+            Timers.StartSingleTimer(CheckpointTimer, CheckpointDue.Instance, _settings.CheckpointInterval);
+    }
+
+    private void AcknowledgeDuplicate(ApplyEvent evt)
+    {
+        EngineMetrics.DuplicatesSkipped.Inc();
+        if (evt.AckTo is null) return;
+        // Already durable: ack now. Applied but not yet checkpointed: the next checkpoint covers it.
+        if (_durable.Covers(evt.Partition, evt.Offset)) evt.AckTo.Tell(new EventsDurable(evt.Partition, [evt.Offset]));
+        else _pendingAcks.Add(evt);
+    }
+
+    private void Checkpoint()
+    {
+        Timers.Cancel(CheckpointTimer);
+        if (_eventsSinceCheckpoint == 0 && _pendingAcks.Count == 0) return;
+        var checkpoint = _session.ToCheckpoint();
+        var acks = _pendingAcks;
+        _pendingAcks = [];
+        _eventsSinceCheckpoint = 0;
+        _checkpointsInFlight++;
+        // PersistAsync: events keep flowing while the database writes; the acks wait for the write.
+        PersistAsync(checkpoint, persisted =>
+        {
+            _checkpointsInFlight--;
+            EngineMetrics.CheckpointsPersisted.Inc();
+            foreach (var (partition, offset) in persisted.AppliedOffsets) _durable.Advance(partition, offset);
+            SendAcks(acks);
+            if (++_checkpointsSinceSnapshot >= _settings.SnapshotEveryCheckpoints)
+            {
+                _checkpointsSinceSnapshot = 0;
+                SaveSnapshot(persisted);
+            }
+
+            if (_stopping) StopWhenSettled();
+        });
+    }
+
+    private static void SendAcks(List<ApplyEvent> acks)
+    {
+        if (acks.Count == 0) return;
+        EngineMetrics.EventsAcknowledged.Inc(acks.Count);
+        foreach (var group in acks.GroupBy(a => (a.AckTo!, a.Partition)))
+            group.Key.Item1.Tell(new EventsDurable(group.Key.Partition, group.Select(a => a.Offset).ToArray()));
+    }
+
+    /// <summary>Stops once nothing applied is left undurable; events still waiting are not acked, so Kafka redelivers them.</summary>
+    private void StopWhenSettled()
+    {
+        if (_stepInFlight) return;
+        if (_eventsSinceCheckpoint > 0 || _pendingAcks.Count > 0) Checkpoint();
+        if (_checkpointsInFlight == 0) Context.Stop(Self);
+    }
+
+    private void OnQuery(GetRecommendationsRequest? query)
+    {
+        if (query is not null) _waitingQueries.Add(query);
+        var runtime = _models.ForUser(_userId);
+        if (_session.State is null)
+        {
+            AnswerColdStart(runtime);
+            return;
+        }
+
+        if (_session.ModelVersion != runtime.Version)
+        {
+            // The model was swapped: the state is rebuilt first, the queries are answered after it.
+            if (!_stepInFlight) ProcessWaiting();
+            return;
+        }
+
+        var largest = _waitingQueries.Max(q => q.K);
+        if (_ranking is { } cached && cached.ModelSteps == _session.ModelSteps && cached.EventCount == _session.EventCount
+            && (cached.Items.Length >= largest || cached.Items.Length < cached.Size))
+        {
+            foreach (var q in _waitingQueries) q.ReplyTo.Tell(Answer(cached, q.K, runtime));
+            _waitingQueries.Clear();
+            return;
+        }
+
+        if (_scoreInFlight) return;
+        _scoreInFlight = true;
+        var size = Math.Max(largest, _settings.CachedRankingSize);
+        var exclude = SeenItems(runtime.Vocabulary);
+        var steps = _session.ModelSteps;
+        var events = _session.EventCount;
+        runtime.TopKAsync(_session.State, size, exclude).PipeTo(
+            Self,
+            success: items => new RankingCompleted(new Ranking(items, steps, events, size)),
+            failure: ex => new RankingFailed(ex));
+    }
+
+    private void OnRankingCompleted(RankingCompleted done)
+    {
+        _scoreInFlight = false;
+        var runtime = _models.ForUser(_userId);
+        _ranking = done.Ranking;
+        // Answer with the ranking even if an event landed meanwhile (it is at most one step old); the next query recomputes.
+        var remaining = new List<GetRecommendationsRequest>();
+        foreach (var q in _waitingQueries)
+        {
+            if (q.K <= done.Ranking.Size || done.Ranking.Items.Length < done.Ranking.Size) q.ReplyTo.Tell(Answer(done.Ranking, q.K, runtime));
+            else remaining.Add(q);
+        }
+
+        _waitingQueries.Clear();
+        if (remaining.Count > 0)
+        {
+            _ranking = null;
+            _waitingQueries.AddRange(remaining);
+            OnQuery(null);
+        }
+    }
+
+    private Recommendations Answer(Ranking ranking, int k, IModelRuntime runtime)
+    {
+        var count = Math.Min(k, ranking.Items.Length);
+        var items = new RecommendedItem[count];
+        for (var i = 0; i < count; i++)
+            items[i] = new RecommendedItem(runtime.Vocabulary.IdAt(ranking.Items[i].Index), ranking.Items[i].Score);
+        EngineMetrics.Recommendations.WithLabels("model").Inc();
+        return new Recommendations(_userId, items, runtime.Name, runtime.Version, ranking.EventCount, false);
+    }
+
+    private void AnswerColdStart(IModelRuntime runtime)
+    {
+        var exclude = SeenItems(runtime.Vocabulary);
+        foreach (var q in _waitingQueries)
+        {
+            var items = new List<RecommendedItem>(q.K);
+            var rank = 0;
+            foreach (var index in runtime.PopularItems)
+            {
+                rank++;
+                if (exclude.Contains(index)) continue;
+                // Popular lists have no model score: a decreasing rank-based score keeps the order explicit.
+                items.Add(new RecommendedItem(runtime.Vocabulary.IdAt(index), 1f / rank));
+                if (items.Count == q.K) break;
+            }
+
+            q.ReplyTo.Tell(new Recommendations(_userId, items, runtime.Name, runtime.Version, _session.EventCount, true));
+            EngineMetrics.Recommendations.WithLabels("cold_start").Inc();
+        }
+
+        _waitingQueries.Clear();
+    }
+
+    private HashSet<int> SeenItems(ItemVocabulary vocabulary)
+    {
+        var seen = new HashSet<int>();
+        for (var i = 0; i < _session.Recent.Count; i++)
+        {
+            var index = vocabulary.IndexOf(_session.Recent[i].ItemId);
+            if (index > 0) seen.Add(index);
+        }
+
+        return seen;
+    }
+
+    private SessionView View() => new(
+        _userId, _session.EventCount, _session.Plays, _session.Skips, _session.Likes, _session.PlaylistAdds,
+        _session.FirstEventAt, _session.LastEventAt, _session.Recent.ToList(), _session.ModelVersion, _session.ModelSteps,
+        _session.AppliedOffsets.Entries().ToArray(), _durable.Entries().ToArray());
+
+    private sealed record GetRecommendationsRequest(int K, IActorRef ReplyTo);
+
+    private sealed record Ranking(ScoredItem[] Items, long ModelSteps, long EventCount, int Size);
+
+    private sealed record StepCompleted(List<ApplyEvent> Events, float[] State, IModelRuntime Runtime, int Steps, bool Rebuilt);
+
+    private sealed record StepFailed(List<ApplyEvent> Events, Exception Cause);
+
+    private sealed record RankingCompleted(Ranking Ranking);
+
+    private sealed record RankingFailed(Exception Cause);
+
+    private sealed class CheckpointDue
+    {
+        public static readonly CheckpointDue Instance = new();
+    }
+
+    private sealed class RetryStep
+    {
+        public static readonly RetryStep Instance = new();
+    }
+}

@@ -1,0 +1,29 @@
+namespace Personalization.Actors.Sessions;
+
+/// <summary>Tuning of user actors. Defaults suit production; tests shorten the intervals.</summary>
+public sealed record UserSessionSettings
+{
+    /// <summary>How many recent items a session keeps (and excludes from recommendations).</summary>
+    public int RecentItems { get; init; } = 50;
+
+    /// <summary>A checkpoint is persisted at most this long after the first event it covers (bounds Kafka replay).</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>…or after this many events, whichever comes first.</summary>
+    public int CheckpointEveryEvents { get; init; } = 200;
+
+    /// <summary>Every this many checkpoints the journal is compacted into a snapshot, so recovery reads one row.</summary>
+    public int SnapshotEveryCheckpoints { get; init; } = 20;
+
+    /// <summary>An idle user checkpoints and passivates after this long.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How many items a cached ranking holds (answers any k up to it without a model run).</summary>
+    public int CachedRankingSize { get; init; } = 50;
+
+    /// <summary>Events that queued while a step ran go to the model together, up to this many.</summary>
+    public int MaxEventsPerStep { get; init; } = 64;
+
+    /// <summary>Wait before retrying a failed model step (the events stay queued, in order).</summary>
+    public TimeSpan StepRetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+}

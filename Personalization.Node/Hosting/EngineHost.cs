@@ -1,0 +1,77 @@
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Personalization.Actors.Hosting;
+using Personalization.Actors.Sessions;
+using Personalization.Node.Http;
+using Prometheus;
+
+namespace Personalization.Node.Hosting;
+
+/// <summary>
+/// The composition root of a node: Akka (remoting, cluster, sharding, persistence), the model, Kafka ingest and the
+/// HTTP API, each registered by its own extension method. `run`, `demo` and the tests all build nodes here.
+/// </summary>
+public static class EngineHost
+{
+    public static WebApplication Build(NodeOptions options, Action<WebApplicationBuilder>? configure = null, string[]? args = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls($"http://{options.Http.Host}:{options.Http.Port}");
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Services.AddSingleton(options);
+        builder.Services.AddModelRegistry(options.Model);
+        builder.Services.AddKafkaIngest(options);
+        builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) => akka.WithEngine(options));
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseHttpMetrics();
+        app.MapUserEndpoints();
+        app.MapEventEndpoints();
+        app.MapHealthEndpoints();
+        app.MapMetrics("/metrics");
+        return app;
+    }
+
+    private static AkkaConfigurationBuilder WithEngine(this AkkaConfigurationBuilder akka, NodeOptions options)
+    {
+        var cluster = options.Cluster;
+        var publicHost = string.IsNullOrWhiteSpace(cluster.PublicHostname) ? cluster.Hostname : cluster.PublicHostname;
+        var sessions = options.Sessions;
+        return akka
+            .ConfigureLoggers(l => l.AddLoggerFactory())
+            .WithRemoting(cluster.Hostname, cluster.Port, publicHost)
+            .WithClustering(new ClusterOptions
+            {
+                SeedNodes = cluster.SeedNodeList,
+                SplitBrainResolver = new KeepMajorityOption(),
+            })
+            .WithSelfJoinWhenNoSeeds(cluster.SeedNodeList.Length == 0)
+            .WithPersonalizationSerialization()
+            .WithCheckpointStore(new CheckpointStoreOptions(CheckpointStoreOptions.ParseProvider(options.Store.Provider), options.Store.ConnectionString))
+            .WithUserSessions(options.Kafka.Partitions, new UserSessionSettings
+            {
+                RecentItems = sessions.RecentItems,
+                CheckpointInterval = TimeSpan.FromSeconds(sessions.CheckpointIntervalSeconds),
+                CheckpointEveryEvents = sessions.CheckpointEveryEvents,
+                SnapshotEveryCheckpoints = sessions.SnapshotEveryCheckpoints,
+                IdleTimeout = TimeSpan.FromSeconds(sessions.IdleTimeoutSeconds),
+            });
+    }
+
+    /// <summary>A node without seeds is a cluster of one: it joins itself once remoting knows its (maybe random) port.</summary>
+    private static AkkaConfigurationBuilder WithSelfJoinWhenNoSeeds(this AkkaConfigurationBuilder akka, bool selfJoin) =>
+        !selfJoin
+            ? akka
+            : akka.AddStartup((system, _) =>
+            {
+                var c = Akka.Cluster.Cluster.Get(system);
+                c.Join(c.SelfAddress);
+            });
+}

@@ -1,0 +1,103 @@
+namespace Personalization.Node.Hosting;
+
+/// <summary>
+/// Everything a node is configured with. Bound from the "Personalization" configuration section, so every key can
+/// come from appsettings, the environment (<c>Personalization__Kafka__BootstrapServers</c>) or the command line.
+/// </summary>
+public sealed class NodeOptions
+{
+    public const string Section = "Personalization";
+
+    public HttpOptions Http { get; set; } = new();
+
+    public KafkaOptions Kafka { get; set; } = new();
+
+    public StoreOptions Store { get; set; } = new();
+
+    public ModelOptions Model { get; set; } = new();
+
+    public ClusterOptions Cluster { get; set; } = new();
+
+    public SessionOptions Sessions { get; set; } = new();
+
+    public sealed class HttpOptions
+    {
+        /// <summary>Interface to listen on; 0.0.0.0 in a pod, 127.0.0.1 is fine on a laptop.</summary>
+        public string Host { get; set; } = "0.0.0.0";
+
+        /// <summary>0 picks a free port (tests).</summary>
+        public int Port { get; set; } = 8080;
+    }
+
+    public sealed class KafkaOptions
+    {
+        public string BootstrapServers { get; set; } = "localhost:9092";
+
+        public string Topic { get; set; } = "listening-events";
+
+        /// <summary>Empty: "&lt;topic&gt;.dlq".</summary>
+        public string DeadLetterTopic { get; set; } = "";
+
+        public string GroupId { get; set; } = "personalization";
+
+        /// <summary>Partitions of the topic = shards of the user region. Must match the topic.</summary>
+        public int Partitions { get; set; } = 12;
+
+        public int MaxInFlightPerPartition { get; set; } = 20_000;
+
+        public int SessionTimeoutMs { get; set; } = 10_000;
+
+        /// <summary>False: the node serves queries and accepts HTTP events but consumes nothing (a query-only node).</summary>
+        public bool Consume { get; set; } = true;
+
+        public string ResolvedDeadLetterTopic => string.IsNullOrWhiteSpace(DeadLetterTopic) ? Topic + ".dlq" : DeadLetterTopic;
+    }
+
+    public sealed class StoreOptions
+    {
+        /// <summary>sqlite (single node) or postgresql (cluster).</summary>
+        public string Provider { get; set; } = "sqlite";
+
+        public string ConnectionString { get; set; } = "Data Source=data/checkpoints.db";
+    }
+
+    public sealed class ModelOptions
+    {
+        /// <summary>A model folder (manifest.json, items.txt, step.onnx, score.onnx).</summary>
+        public string Path { get; set; } = "models/default";
+
+        public int MaxBatch { get; set; } = 128;
+    }
+
+    public sealed class ClusterOptions
+    {
+        public string SystemName { get; set; } = "personalization";
+
+        /// <summary>Address the node binds to.</summary>
+        public string Hostname { get; set; } = "127.0.0.1";
+
+        /// <summary>Address other nodes reach it at (a pod's stable DNS name); empty: <see cref="Hostname"/>.</summary>
+        public string PublicHostname { get; set; } = "";
+
+        /// <summary>0 picks a free port (tests, single node).</summary>
+        public int Port { get; set; } = 4053;
+
+        /// <summary>akka.tcp://personalization@host:port, comma separated. Empty: the node forms a cluster of its own.</summary>
+        public string SeedNodes { get; set; } = "";
+
+        public string[] SeedNodeList => SeedNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    public sealed class SessionOptions
+    {
+        public int RecentItems { get; set; } = 50;
+
+        public double CheckpointIntervalSeconds { get; set; } = 2;
+
+        public int CheckpointEveryEvents { get; set; } = 200;
+
+        public int SnapshotEveryCheckpoints { get; set; } = 20;
+
+        public double IdleTimeoutSeconds { get; set; } = 120;
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text.Json.Serialization;
+
+namespace Personalization.Node.Http;
+
+public sealed record RecommendedItemDto(string ItemId, float Score);
+
+public sealed record ModelDto(string Name, string Version);
+
+public sealed record RecommendationsDto(string UserId, IReadOnlyList<RecommendedItemDto> Items, ModelDto Model, long EventsReflected, bool ColdStart);
+
+public sealed record RecentItemDto(string ItemId, string Type, long Ts);
+
+public sealed record PartitionOffsetDto(int Partition, long Offset);
+
+public sealed record SessionDto(
+    string UserId,
+    long EventCount,
+    IReadOnlyDictionary<string, long> Counts,
+    long? FirstEventAt,
+    long? LastEventAt,
+    IReadOnlyList<RecentItemDto> RecentItems,
+    string? ModelVersion,
+    long ModelSteps,
+    IReadOnlyList<PartitionOffsetDto> AppliedOffsets,
+    IReadOnlyList<PartitionOffsetDto> DurableOffsets);
+
+public sealed record AcceptedDto(int Accepted);
+
+public sealed record ErrorDto(string Error);
+
+public sealed record HealthDto(string Status, IReadOnlyDictionary<string, string> Checks);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(RecommendationsDto))]
+[JsonSerializable(typeof(SessionDto))]
+[JsonSerializable(typeof(AcceptedDto))]
+[JsonSerializable(typeof(ErrorDto))]
+[JsonSerializable(typeof(HealthDto))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,83 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Personalization.Actors.Events;
+using Personalization.Actors.Sessions;
+using Personalization.Actors.Sharding;
+
+namespace Personalization.Node.Http;
+
+/// <summary>Queries for one user: answered by that user's actor, wherever in the cluster it lives.</summary>
+public static class UserEndpoints
+{
+    public const int MaxK = 100;
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+
+    public static void MapUserEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/users/{userId}/recommendations", async (string userId, string? k, IRequiredActor<UserShardRegion> region, CancellationToken ct) =>
+        {
+            if (ValidateUser(userId) is { } bad) return bad;
+            var count = 10;
+            if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count < 1 || count > MaxK))
+                return Error(StatusCodes.Status400BadRequest, $"k must be an integer from 1 to {MaxK}, got \"{k}\"");
+            var answer = await AskUser<Recommendations>(region, new GetRecommendations(userId, count), ct);
+            if (answer.Error is not null) return answer.Error;
+            var r = answer.Value!;
+            return Results.Json(
+                new RecommendationsDto(r.UserId, r.Items.Select(i => new RecommendedItemDto(i.ItemId, i.Score)).ToArray(), new ModelDto(r.ModelName, r.ModelVersion), r.EventsReflected, r.ColdStart),
+                ApiJsonContext.Default.RecommendationsDto);
+        });
+
+        app.MapGet("/users/{userId}/session", async (string userId, IRequiredActor<UserShardRegion> region, CancellationToken ct) =>
+        {
+            if (ValidateUser(userId) is { } bad) return bad;
+            var answer = await AskUser<SessionView>(region, new GetSession(userId), ct);
+            if (answer.Error is not null) return answer.Error;
+            var v = answer.Value!;
+            return Results.Json(
+                new SessionDto(
+                    v.UserId,
+                    v.EventCount,
+                    new Dictionary<string, long>
+                    {
+                        ["play"] = v.Plays, ["skip"] = v.Skips, ["like"] = v.Likes, ["add_to_playlist"] = v.PlaylistAdds,
+                    },
+                    v.EventCount == 0 ? null : v.FirstEventAt,
+                    v.EventCount == 0 ? null : v.LastEventAt,
+                    v.Recent.Select(r => new RecentItemDto(r.ItemId, r.Type.ToWireName(), r.Timestamp)).ToArray(),
+                    v.ModelVersion,
+                    v.ModelSteps,
+                    v.AppliedOffsets.Select(o => new PartitionOffsetDto(o.Partition, o.Offset)).ToArray(),
+                    v.DurableOffsets.Select(o => new PartitionOffsetDto(o.Partition, o.Offset)).ToArray()),
+                ApiJsonContext.Default.SessionDto);
+        });
+    }
+
+    internal static IResult Error(int status, string message) =>
+        Results.Json(new ErrorDto(message), ApiJsonContext.Default.ErrorDto, statusCode: status);
+
+    private static IResult? ValidateUser(string userId) =>
+        string.IsNullOrWhiteSpace(userId) || userId.Length > ListeningEventJson.MaxIdLength
+            ? Error(StatusCodes.Status400BadRequest, $"user id must be 1 to {ListeningEventJson.MaxIdLength} characters")
+            : null;
+
+    private static async Task<(T? Value, IResult? Error)> AskUser<T>(IRequiredActor<UserShardRegion> region, IUserMessage message, CancellationToken ct)
+        where T : class
+    {
+        try
+        {
+            var shardRegion = await region.GetAsync(ct);
+            var reply = await shardRegion.Ask<object>(message, AskTimeout, ct);
+            return reply switch
+            {
+                T value => (value, null),
+                Status.Failure failure => (null, Error(StatusCodes.Status503ServiceUnavailable, $"the user's actor could not answer: {failure.Cause.Message}")),
+                _ => (null, Error(StatusCodes.Status500InternalServerError, $"unexpected answer {reply.GetType().Name}")),
+            };
+        }
+        catch (AskTimeoutException)
+        {
+            return (null, Error(StatusCodes.Status503ServiceUnavailable, $"the user's actor did not answer within {AskTimeout.TotalSeconds:0} s (node starting, rebalancing or overloaded); retry"));
+        }
+    }
+}
