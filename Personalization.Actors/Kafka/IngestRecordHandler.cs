@@ -1,0 +1,132 @@
+using System.Text;
+using Akka;
+using Akka.Actor;
+using Akka.Event;
+using Personalization.Actors.Events;
+using Personalization.Actors.Routing;
+using Personalization.Actors.Sessions;
+using Prometheus;
+
+namespace Personalization.Actors.Kafka;
+
+/// <summary>
+/// One consumed record → one <see cref="ApplyEvent"/> to the user's shard, or a DLQ record with the reason (then the
+/// offset is acknowledged: dead-lettered records count as handled once the DLQ write is acked).
+/// </summary>
+internal sealed class IngestRecordHandler
+{
+    private static readonly Task<NotUsed> Done = Task.FromResult(NotUsed.Instance);
+
+    private static readonly Counter AppliedTotal = Metrics.CreateCounter(
+        "personalization_ingest_events_total", "Valid events sent to their user's shard.", "topic");
+
+    private static readonly Counter DeadLetteredTotal = Metrics.CreateCounter(
+        "personalization_ingest_dead_lettered_total", "Records written to the DLQ.", "topic");
+
+    private static readonly Counter MisroutedTotal = Metrics.CreateCounter(
+        "personalization_ingest_misrouted_total",
+        "Events found in a partition other than murmur2(user) % partitions (still delivered to their user).", "topic");
+
+    private readonly IActorRef _shardRegion;
+    private readonly DeadLetterProducer _deadLetters;
+    private readonly int _partitionCount;
+    private readonly ILoggingAdapter _log;
+    private readonly Counter.Child _applied;
+    private readonly Counter.Child _deadLettered;
+    private readonly Counter.Child _misrouted;
+
+    public IngestRecordHandler(string topic, IActorRef shardRegion, DeadLetterProducer deadLetters, int partitionCount, ILoggingAdapter log)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(partitionCount, 1);
+        _shardRegion = shardRegion;
+        _deadLetters = deadLetters;
+        _partitionCount = partitionCount;
+        _log = log;
+        _applied = AppliedTotal.WithLabels(topic);
+        _deadLettered = DeadLetteredTotal.WithLabels(topic);
+        _misrouted = MisroutedTotal.WithLabels(topic);
+    }
+
+    public static double MisroutedCount(string topic) => MisroutedTotal.WithLabels(topic).Value;
+
+    public static double DeadLetteredCount(string topic) => DeadLetteredTotal.WithLabels(topic).Value;
+
+    public Task<NotUsed> Handle(ConsumedRecord record)
+    {
+        if (!TryRead(record, out var evt, out var keyMatched, out var reason))
+            return DeadLetter(record, reason!);
+
+        var shard = keyMatched
+            ? KafkaPartitioner.PartitionFor(record.Key, _partitionCount)
+            : KafkaPartitioner.PartitionFor(evt!.UserId, _partitionCount);
+        if (shard != record.Partition) _misrouted.Inc();
+        _shardRegion.Tell(new ApplyEvent(evt!.UserId, evt.ItemId, evt.Type, evt.Timestamp, record.Partition, record.Offset, record.AckTo));
+        _applied.Inc();
+        return Done;
+    }
+
+    /// <summary>Parses and validates; <paramref name="keyMatched"/> says the key bytes equal the user id's UTF-8.</summary>
+    internal static bool TryRead(ConsumedRecord record, out ListeningEvent? evt, out bool keyMatched, out string? reason)
+    {
+        keyMatched = false;
+        if (record.Value is null)
+        {
+            evt = null;
+            reason = "tombstone: the record has no value, expected a JSON listening event";
+            return false;
+        }
+
+        if (!ListeningEventJson.TryParse(record.Value, record.TimestampMs, out evt, out reason)) return false;
+        if (record.Key is { Length: > 0 } key)
+        {
+            if (!KeyEquals(key, evt!.UserId))
+            {
+                reason = $"key \"{Printable(key)}\" does not match \"user\" \"{evt.UserId}\" in the value";
+                evt = null;
+                return false;
+            }
+
+            keyMatched = true;
+        }
+
+        return true;
+    }
+
+    private static bool KeyEquals(ReadOnlySpan<byte> key, string user)
+    {
+        if (key.Length > Encoding.UTF8.GetMaxByteCount(user.Length)) return false;
+        Span<byte> buffer = stackalloc byte[Encoding.UTF8.GetMaxByteCount(ListeningEventJson.MaxIdLength)];
+        var length = Encoding.UTF8.GetBytes(user, buffer);
+        return key.SequenceEqual(buffer[..length]);
+    }
+
+    private static string Printable(byte[] key)
+    {
+        var text = Encoding.UTF8.GetString(key);
+        return text.Length <= 64 ? text : text[..64] + "…";
+    }
+
+    private async Task<NotUsed> DeadLetter(ConsumedRecord record, string reason)
+    {
+        const int attempts = 5;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _deadLetters.SendAsync(record, reason).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception e) when (attempt < attempts)
+            {
+                // The producer already retried for message.timeout.ms; try a few more times before failing the stream
+                // (then the offset stays uncommitted and the record is read again after a restart).
+                _log.Warning("DLQ write of {0}[{1}]@{2} failed ({3}), retrying", record.Topic, record.Partition, record.Offset, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt)).ConfigureAwait(false);
+            }
+        }
+
+        _deadLettered.Inc();
+        record.AckTo.Tell(new EventsDurable(record.Partition, [record.Offset]), ActorRefs.NoSender);
+        return NotUsed.Instance;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Text;
+using Confluent.Kafka;
+using Personalization.Actors.Events;
+
+namespace Personalization.Actors.Kafka;
+
+/// <summary>Where the broker stored one produced event.</summary>
+public readonly record struct ProducedEvent(int Partition, long Offset);
+
+/// <summary>
+/// Produces <see cref="ListeningEvent"/>s keyed by user id with <c>partitioner=murmur2_random</c>, so each lands in
+/// partition <c>murmur2(user) % partitions</c> = its user's shard (DESIGN.md "Routing key"); <c>acks=all</c> and
+/// idempotence on, so a completed produce is durable and retries never duplicate or reorder.
+/// </summary>
+public sealed class KafkaEventProducer : IDisposable
+{
+    private readonly IProducer<byte[], byte[]> _producer;
+
+    public KafkaEventProducer(string bootstrapServers, string topic, IReadOnlyDictionary<string, string>? extraConfig = null)
+    {
+        LibrdkafkaLoader.EnsureLoaded();
+        Topic = topic;
+        var config = CreateConfig(bootstrapServers, "personalization-events");
+        if (extraConfig is not null)
+            foreach (var (key, value) in extraConfig) config.Set(key, value);
+        _producer = new ProducerBuilder<byte[], byte[]>(config).Build();
+    }
+
+    public string Topic { get; }
+
+    /// <summary>Producer settings every producer of ours shares: Java-compatible key partitioning, durable, idempotent.</summary>
+    public static ProducerConfig CreateConfig(string bootstrapServers, string clientId) => new()
+    {
+        BootstrapServers = bootstrapServers,
+        ClientId = clientId,
+        Partitioner = Partitioner.Murmur2Random,
+        Acks = Acks.All,
+        EnableIdempotence = true,
+        LingerMs = 5,
+        MessageTimeoutMs = 60_000,
+    };
+
+    /// <summary>Completes once the broker acknowledged the event (acks=all).</summary>
+    public async Task<ProducedEvent> ProduceAsync(ListeningEvent evt, CancellationToken cancellationToken = default)
+    {
+        var result = await _producer.ProduceAsync(Topic, ToMessage(evt), cancellationToken).ConfigureAwait(false);
+        return new ProducedEvent(result.Partition.Value, result.Offset.Value);
+    }
+
+    /// <summary>
+    /// Produces many events with one completion: the task completes when every event is acknowledged (or fails with
+    /// the first error). A full local queue waits for deliveries instead of failing, so any count can be passed.
+    /// </summary>
+    public Task<int> ProduceManyAsync(IEnumerable<ListeningEvent> events, CancellationToken cancellationToken = default)
+    {
+        var batch = new DeliveryBatch();
+        foreach (var evt in events)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            batch.Started();
+            var message = ToMessage(evt);
+            while (true)
+            {
+                try
+                {
+                    _producer.Produce(Topic, message, batch.OnDelivery);
+                    break;
+                }
+                catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    _producer.Poll(TimeSpan.FromMilliseconds(50)); // backpressure: wait for deliveries to free room
+                }
+            }
+        }
+
+        return batch.Seal();
+    }
+
+    /// <summary>Waits until every produced event is delivered (or the timeout passes).</summary>
+    public void Flush(TimeSpan timeout) => _producer.Flush(timeout);
+
+    public void Dispose()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(10));
+        _producer.Dispose();
+    }
+
+    private static Message<byte[], byte[]> ToMessage(ListeningEvent evt) => new()
+    {
+        Key = Encoding.UTF8.GetBytes(evt.UserId),
+        Value = ListeningEventJson.Serialize(evt),
+        Timestamp = new Timestamp(evt.Timestamp, TimestampType.CreateTime),
+    };
+
+    /// <summary>Counts outstanding deliveries of one batch; completes when the last one is in (after sealing).</summary>
+    private sealed class DeliveryBatch
+    {
+        private readonly TaskCompletionSource<int> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _pending = 1; // the seal
+        private int _count;
+        private Exception? _error;
+
+        public void Started()
+        {
+            Interlocked.Increment(ref _pending);
+            _count++;
+        }
+
+        public void OnDelivery(DeliveryReport<byte[], byte[]> report)
+        {
+            if (report.Error.IsError)
+                Interlocked.CompareExchange(ref _error, new ProduceException<byte[], byte[]>(report.Error, report), null);
+            Done();
+        }
+
+        public Task<int> Seal()
+        {
+            Done();
+            return _done.Task;
+        }
+
+        private void Done()
+        {
+            if (Interlocked.Decrement(ref _pending) != 0) return;
+            if (_error is not null) _done.TrySetException(_error);
+            else _done.TrySetResult(_count);
+        }
+    }
+}

@@ -1,0 +1,373 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Confluent.Kafka;
+
+namespace Personalization.Actors.Kafka;
+
+/// <summary>
+/// The consumer's own thread. librdkafka's poll blocks and runs rebalance callbacks (where revoked partitions are
+/// committed synchronously), so it must not run on an Akka dispatcher (invariant 4). The thread owns the consumer:
+/// it fetches while the stage's buffer has room (credits), applies pause/resume requests, commits the board every
+/// commit interval, and closes the consumer. Everything it learns goes to the stage through <c>deliver</c>, in order.
+/// </summary>
+internal sealed class KafkaPollLoop
+{
+    // A short stall of the stage is waited out; only a longer one pauses every partition (a pause drops librdkafka's
+    // prefetched data, which is fetched again on resume).
+    private static readonly TimeSpan BackpressurePauseAfter = TimeSpan.FromMilliseconds(200);
+
+    private readonly KafkaSourceSettings _settings;
+    private readonly CommitBoard _board;
+    private readonly KafkaSourceMetrics _metrics;
+    private readonly IActorRef _ackTo;
+    private readonly Action<PollEvent> _deliver;
+    private readonly IPartitionAssignmentListener? _listener;
+    private readonly ILoggingAdapter _log;
+    private readonly ConcurrentQueue<(int Partition, bool Pause)> _pauseRequests = new();
+    private readonly ManualResetEventSlim _creditsAvailable = new(false);
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Thread _thread;
+    private readonly int _lowWatermark;
+
+    // Poll-thread state.
+    private readonly HashSet<int> _assigned = [];
+    private readonly HashSet<int> _pausedByInFlight = [];
+    private readonly HashSet<int> _paused = [];
+    private long _nextEpoch;
+    private bool _backpressured;
+    private bool _pausedForBackpressure;
+    private long _backpressuredSince;
+    private Confluent.Kafka.Error? _fatal;
+    private bool _reconcileNeeded;
+    private List<ConsumedRecord> _batch = [];
+
+    private long _buffered;
+    private volatile bool _shutdownRequested;
+    private volatile bool _stopFetching;
+    private volatile int[] _assignedSnapshot = [];
+
+    public KafkaPollLoop(KafkaSourceSettings settings, CommitBoard board, KafkaSourceMetrics metrics, IActorRef ackTo,
+        Action<PollEvent> deliver, IPartitionAssignmentListener? listener, ILoggingAdapter log)
+    {
+        _settings = settings;
+        _board = board;
+        _metrics = metrics;
+        _ackTo = ackTo;
+        _deliver = deliver;
+        _listener = listener;
+        _log = log;
+        _lowWatermark = settings.MaxBufferedRecords / 2;
+        _thread = new Thread(Run) { IsBackground = true, Name = $"kafka-poll:{settings.Topic}:{settings.ClientId}" };
+    }
+
+    /// <summary>Completes once the consumer is closed and disposed.</summary>
+    public Task Completion => _completion.Task;
+
+    public IReadOnlyCollection<int> AssignedPartitions => _assignedSnapshot;
+
+    public long Buffered => Volatile.Read(ref _buffered);
+
+    public void Start() => _thread.Start();
+
+    /// <summary>From the stage: <paramref name="count"/> fetched records left the buffer (emitted or dropped).</summary>
+    public void ReleaseCredits(int count)
+    {
+        var left = Interlocked.Add(ref _buffered, -count);
+        if (left <= _lowWatermark && left + count > _lowWatermark) _creditsAvailable.Set();
+    }
+
+    public void RequestPause(int partition) => _pauseRequests.Enqueue((partition, true));
+
+    public void RequestResume(int partition) => _pauseRequests.Enqueue((partition, false));
+
+    /// <summary>Pause everything and hand over nothing more (draining).</summary>
+    public void StopFetching()
+    {
+        _stopFetching = true;
+        _creditsAvailable.Set();
+    }
+
+    /// <summary>Commit what is committable, close the consumer, stop the thread. Idempotent, never blocks.</summary>
+    public void RequestShutdown()
+    {
+        _shutdownRequested = true;
+        _creditsAvailable.Set();
+    }
+
+    private void Run()
+    {
+        IConsumer<byte[]?, byte[]?>? consumer = null;
+        Exception? error = null;
+        try
+        {
+            consumer = Build();
+            consumer.Subscribe(_settings.Topic);
+            var commitEvery = Stopwatch.Frequency * (long)_settings.CommitInterval.TotalMilliseconds / 1000;
+            var nextCommit = Stopwatch.GetTimestamp() + commitEvery;
+            while (!_shutdownRequested)
+            {
+                if (_fatal is not null) throw new KafkaException(_fatal);
+                ApplyPauseRequests(consumer);
+                var now = Stopwatch.GetTimestamp();
+                if (now >= nextCommit)
+                {
+                    CommitDue(consumer);
+                    nextCommit = now + commitEvery;
+                }
+
+                if (WaitForCredits(consumer, now)) continue;
+                Fetch(consumer);
+            }
+
+            CommitDue(consumer);
+            consumer.Close(); // leaves the group; the revoke callback commits and reports what is left
+        }
+        catch (Exception e)
+        {
+            error = e;
+            _log.Error(e, "Kafka consumer of {0} failed", _settings.Topic);
+        }
+        finally
+        {
+            try
+            {
+                consumer?.Dispose();
+            }
+            catch (Exception e)
+            {
+                error ??= e;
+            }
+
+            _assignedSnapshot = [];
+            _deliver(new PollLoopStopped(error));
+            if (error is null) _completion.TrySetResult();
+            else _completion.TrySetException(error);
+        }
+    }
+
+    private IConsumer<byte[]?, byte[]?> Build() =>
+        new ConsumerBuilder<byte[]?, byte[]?>(_settings.ToConsumerConfig())
+            .SetKeyDeserializer(Deserializers.ByteArray)
+            .SetValueDeserializer(Deserializers.ByteArray)
+            .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
+            .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions, lost: false))
+            .SetPartitionsLostHandler((c, partitions) => OnRevoked(c, partitions, lost: true))
+            .SetErrorHandler((_, e) =>
+            {
+                if (e.IsFatal) _fatal = e;
+                _log.Warning("Kafka consumer of {0}: {1}", _settings.Topic, e.Reason);
+            })
+            .SetLogHandler((_, m) =>
+            {
+                if (m.Level <= SyslogLevel.Error) _log.Warning("librdkafka {0}: {1}", m.Facility, m.Message);
+                else if (_log.IsDebugEnabled) _log.Debug("librdkafka {0}: {1}", m.Facility, m.Message);
+            })
+            .Build();
+
+    /// <summary>True when the stage's buffer is full and the thread waited instead of fetching.</summary>
+    private bool WaitForCredits(IConsumer<byte[]?, byte[]?> consumer, long now)
+    {
+        var buffered = Volatile.Read(ref _buffered);
+        if (!_backpressured && (buffered >= _settings.MaxBufferedRecords || _stopFetching))
+        {
+            _backpressured = true;
+            _backpressuredSince = now;
+        }
+        else if (_backpressured && buffered <= _lowWatermark && !_stopFetching)
+        {
+            _backpressured = false;
+            if (_pausedForBackpressure)
+            {
+                _pausedForBackpressure = false;
+                Reconcile(consumer);
+            }
+        }
+
+        if (!_backpressured || _pausedForBackpressure) return false;
+        if (!_stopFetching && Stopwatch.GetElapsedTime(_backpressuredSince) < BackpressurePauseAfter)
+        {
+            _creditsAvailable.Reset();
+            if (Volatile.Read(ref _buffered) > _lowWatermark) _creditsAvailable.Wait(20);
+            return true;
+        }
+
+        // A long stall: pause everything, keep polling so rebalances and heartbeats are still served.
+        _pausedForBackpressure = true;
+        Reconcile(consumer);
+        return false;
+    }
+
+    /// <summary>One poll (blocking up to the poll timeout) plus whatever is ready at once, handed over as one batch.</summary>
+    private void Fetch(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var room = Math.Min(_settings.MaxFetchBatch, Math.Max(1, _settings.MaxBufferedRecords - (int)Volatile.Read(ref _buffered)));
+        var result = Consume(consumer, _settings.PollTimeout);
+        while (result is not null)
+        {
+            var message = result.Message;
+            _batch.Add(new ConsumedRecord(result.Topic, result.Partition.Value, result.Offset.Value, message.Key, message.Value,
+                message.Timestamp.UnixTimestampMs, _ackTo));
+            if (_batch.Count >= room) break;
+            result = Consume(consumer, TimeSpan.Zero);
+        }
+
+        FlushBatch();
+    }
+
+    /// <summary>Hands the records fetched so far to the stage; rebalance callbacks flush first, so the stage sees
+    /// records and partition moves in the order they happened.</summary>
+    private void FlushBatch()
+    {
+        if (_batch.Count == 0) return;
+        if (_stopFetching)
+        {
+            _batch.Clear(); // draining: never emitted, so never committed; the next owner reads them again
+            return;
+        }
+
+        Interlocked.Add(ref _buffered, _batch.Count);
+        _metrics.Consumed.Inc(_batch.Count);
+        _deliver(new RecordsFetched(_batch));
+        _batch = new List<ConsumedRecord>(Math.Min(_settings.MaxFetchBatch, 1024));
+    }
+
+    private ConsumeResult<byte[]?, byte[]?>? Consume(IConsumer<byte[]?, byte[]?> consumer, TimeSpan timeout)
+    {
+        try
+        {
+            return consumer.Consume(timeout);
+        }
+        catch (ConsumeException e) when (!e.Error.IsFatal)
+        {
+            _log.Warning("Kafka consume error on {0}: {1}", _settings.Topic, e.Error.Reason);
+            return null;
+        }
+    }
+
+    private void ApplyPauseRequests(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (_pauseRequests.IsEmpty && !_reconcileNeeded) return;
+        _reconcileNeeded = false;
+        while (_pauseRequests.TryDequeue(out var request))
+        {
+            if (!_assigned.Contains(request.Partition)) continue; // revoked meanwhile
+            if (request.Pause) _pausedByInFlight.Add(request.Partition);
+            else _pausedByInFlight.Remove(request.Partition);
+        }
+
+        Reconcile(consumer);
+    }
+
+    /// <summary>Brings librdkafka's paused set in line with what is wanted (all, when backpressured or draining).</summary>
+    private void Reconcile(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        List<TopicPartition>? pause = null, resume = null;
+        var all = _pausedForBackpressure || _stopFetching;
+        foreach (var partition in _assigned)
+        {
+            var want = all || _pausedByInFlight.Contains(partition);
+            if (want && _paused.Add(partition)) (pause ??= []).Add(new TopicPartition(_settings.Topic, partition));
+            else if (!want && _paused.Remove(partition)) (resume ??= []).Add(new TopicPartition(_settings.Topic, partition));
+        }
+
+        try
+        {
+            if (pause is not null) consumer.Pause(pause);
+            if (resume is not null) consumer.Resume(resume);
+        }
+        catch (KafkaException e)
+        {
+            _log.Warning("Kafka pause/resume on {0} failed: {1}", _settings.Topic, e.Error.Reason);
+        }
+    }
+
+    private void CommitDue(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var due = _board.TakeDue(_settings.Topic);
+        if (due is null) return;
+        try
+        {
+            consumer.Commit(due);
+            _board.MarkCommitted(due);
+            foreach (var tpo in due) _metrics.SetCommitted(tpo.Partition.Value, tpo.Offset.Value);
+        }
+        catch (KafkaException e)
+        {
+            // Typically a rebalance in progress; the same offsets are due again next interval.
+            _log.Info("Kafka commit on {0} deferred: {1}", _settings.Topic, e.Error.Reason);
+        }
+    }
+
+    private void OnAssigned(List<TopicPartition> partitions)
+    {
+        FlushBatch();
+        var assigned = new List<(int, long)>(partitions.Count);
+        var ids = new List<int>(partitions.Count);
+        foreach (var tp in partitions)
+        {
+            var epoch = ++_nextEpoch;
+            _board.Open(tp.Partition.Value, epoch);
+            _assigned.Add(tp.Partition.Value);
+            assigned.Add((tp.Partition.Value, epoch));
+            ids.Add(tp.Partition.Value);
+        }
+
+        _assignedSnapshot = [.. _assigned];
+        _deliver(new PartitionsAssigned(assigned));
+        _log.Info("Kafka {0}/{1} assigned partitions [{2}]", _settings.Topic, _settings.GroupId, string.Join(",", ids));
+        Notify(l => l.OnAssigned(ids));
+        // New partitions start unpaused; the next loop pauses them if we are backpressured or draining (the
+        // assignment itself happens after this callback returns).
+        _reconcileNeeded = true;
+    }
+
+    private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions, bool lost)
+    {
+        FlushBatch();
+        var ids = new List<int>(partitions.Count);
+        List<TopicPartitionOffset>? commits = null;
+        foreach (var tpo in partitions)
+        {
+            var id = tpo.Partition.Value;
+            ids.Add(id);
+            var offset = _board.Close(id);
+            if (offset >= 0 && !lost) (commits ??= []).Add(new TopicPartitionOffset(_settings.Topic, id, offset));
+            _assigned.Remove(id);
+            _paused.Remove(id);
+            _pausedByInFlight.Remove(id);
+        }
+
+        if (commits is not null)
+        {
+            try
+            {
+                consumer.Commit(commits); // still the owner: the rebalance waits for this callback
+                foreach (var tpo in commits) _metrics.SetCommitted(tpo.Partition.Value, tpo.Offset.Value);
+            }
+            catch (KafkaException e)
+            {
+                _log.Warning("Kafka commit of revoked partitions of {0} failed: {1}", _settings.Topic, e.Error.Reason);
+            }
+        }
+
+        _assignedSnapshot = [.. _assigned];
+        _deliver(new PartitionsRevoked(ids, lost));
+        _log.Info("Kafka {0}/{1} {2} partitions [{3}]", _settings.Topic, _settings.GroupId, lost ? "lost" : "revoked", string.Join(",", ids));
+        Notify(l => l.OnRevoked(ids, lost));
+    }
+
+    private void Notify(Action<IPartitionAssignmentListener> call)
+    {
+        if (_listener is null) return;
+        try
+        {
+            call(_listener);
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "Partition assignment listener failed");
+        }
+    }
+}

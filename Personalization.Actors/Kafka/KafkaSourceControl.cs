@@ -1,0 +1,50 @@
+namespace Personalization.Actors.Kafka;
+
+/// <summary>Commands from <see cref="IKafkaSourceControl"/> into the stage.</summary>
+internal abstract record SourceCommand;
+
+internal sealed record DrainCommand(TimeSpan Timeout) : SourceCommand;
+
+internal sealed record ShutdownCommand : SourceCommand;
+
+/// <summary>The materialized control; commands wait until the stage has started, then go in through its async callback.</summary>
+internal sealed class KafkaSourceControl : IKafkaSourceControl
+{
+    private readonly TaskCompletionSource<Action<SourceCommand>> _stage = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private KafkaPollLoop? _loop;
+
+    public Task Completion => _completion.Task;
+
+    public IReadOnlyCollection<int> AssignedPartitions => _loop?.AssignedPartitions ?? [];
+
+    public async Task DrainAndShutdownAsync(TimeSpan timeout)
+    {
+        (await _stage.Task.ConfigureAwait(false))(new DrainCommand(timeout));
+        await Completion.ConfigureAwait(false);
+    }
+
+    public async Task ShutdownAsync()
+    {
+        (await _stage.Task.ConfigureAwait(false))(new ShutdownCommand());
+        await Completion.ConfigureAwait(false);
+    }
+
+    internal void Attach(Action<SourceCommand> commands, KafkaPollLoop loop)
+    {
+        _loop = loop;
+        loop.Completion.ContinueWith(t =>
+        {
+            if (t.IsFaulted) _completion.TrySetException(t.Exception!.InnerExceptions);
+            else _completion.TrySetResult();
+        }, TaskScheduler.Default);
+        _stage.TrySetResult(commands);
+    }
+
+    /// <summary>The stage failed before its consumer started.</summary>
+    internal void FailBeforeStart(Exception error)
+    {
+        _stage.TrySetException(error);
+        _completion.TrySetException(error);
+    }
+}

@@ -1,0 +1,14 @@
+namespace Personalization.Actors.Kafka;
+
+/// <summary>What the poll thread tells the source stage, in order, through one async callback.</summary>
+internal abstract record PollEvent;
+
+internal sealed record RecordsFetched(List<ConsumedRecord> Records) : PollEvent;
+
+internal sealed record PartitionsAssigned(IReadOnlyList<(int Partition, long Epoch)> Partitions) : PollEvent;
+
+/// <summary>The committable offsets of these partitions are already committed (unless <paramref name="Lost"/>).</summary>
+internal sealed record PartitionsRevoked(IReadOnlyList<int> Partitions, bool Lost) : PollEvent;
+
+/// <summary>The consumer is closed; <paramref name="Error"/> says why if it failed.</summary>
+internal sealed record PollLoopStopped(Exception? Error) : PollEvent;
