@@ -1,0 +1,198 @@
+namespace Personalization.Actors.Model;
+
+/// <summary>
+/// The node's models: the current one and optional A/B variants. <see cref="Load"/> validates a folder completely
+/// (manifest, files, graphs, a test run) before anything changes; a bad folder throws
+/// <see cref="InvalidModelException"/> and the previous model keeps serving. Swaps are atomic (one immutable
+/// snapshot replaced).
+/// <para>
+/// Only the current models are held. A replaced model is retired: it refuses new requests, completes the ones it
+/// accepted, and is disposed. A caller still holding it gets <see cref="ObjectDisposedException"/> and takes
+/// <see cref="ForUser"/> again; it has to do that anyway, because a state from another model version means nothing
+/// to the new one (reset, or replay recent items). Keeping old versions alive while referenced would need leases
+/// from every actor and could pin a model (its memory and threads) for as long as one idle actor lives.
+/// </para>
+/// </summary>
+public sealed class ModelRegistry : IAsyncDisposable
+{
+    private sealed record Snapshot(IModelRuntime? Current, ModelVariant[] Variants, string Salt);
+
+    private readonly Func<string, IModelRuntime> _open;
+    private readonly Lock _changeLock = new();
+    private readonly List<Task> _retiring = [];
+    private volatile Snapshot _snapshot = new(null, [], "ab");
+    private bool _disposed;
+
+    /// <param name="open">Opens and fully validates a folder; default: <see cref="InferenceBatcher.Open"/> with default options.</param>
+    public ModelRegistry(Func<string, IModelRuntime>? open = null) => _open = open ?? (path => InferenceBatcher.Open(path));
+
+    /// <summary>Raised after every swap (on the thread that swapped).</summary>
+    public event Action<ModelChange>? Changed;
+
+    /// <summary>The current model; throws when none has been loaded yet.</summary>
+    public IModelRuntime Current => _snapshot.Current ?? throw new InvalidOperationException("no model has been loaded");
+
+    public bool HasModel => _snapshot.Current is not null;
+
+    public IReadOnlyList<ModelVariant> Variants => _snapshot.Variants;
+
+    /// <summary>Validates and opens the folder, then makes it current; the previous current model is retired.</summary>
+    public IModelRuntime Load(string folderPath)
+    {
+        var runtime = _open(folderPath); // throws InvalidModelException; nothing has changed then
+        IModelRuntime? previous;
+        lock (_changeLock)
+        {
+            if (_disposed)
+            {
+                Retire(runtime);
+                throw new ObjectDisposedException(nameof(ModelRegistry));
+            }
+
+            var snapshot = _snapshot;
+            previous = snapshot.Current;
+            _snapshot = snapshot with { Current = runtime };
+            if (previous is not null) Retire(previous);
+        }
+
+        Changed?.Invoke(new ModelChange(null, previous, runtime));
+        return runtime;
+    }
+
+    /// <summary>
+    /// Replaces the A/B variants. Every folder is loaded and validated first: one bad folder refuses the whole set
+    /// and nothing changes. Weights are relative (need not sum to 1). <paramref name="salt"/> names the experiment:
+    /// the same salt keeps each user in the same bucket, a new one reshuffles.
+    /// </summary>
+    public void SetVariants(IReadOnlyList<VariantSpec> variants, string salt = "ab")
+    {
+        ArgumentNullException.ThrowIfNull(variants);
+        ArgumentException.ThrowIfNullOrEmpty(salt);
+        if (variants.Count == 0) throw new ArgumentException("at least one variant is needed; use ClearVariants to stop an experiment", nameof(variants));
+        if (variants.Select(v => v.Name).Distinct(StringComparer.Ordinal).Count() != variants.Count)
+            throw new ArgumentException("variant names must be unique", nameof(variants));
+        if (variants.Any(v => !(v.Weight >= 0) || double.IsInfinity(v.Weight)) || variants.Sum(v => v.Weight) <= 0)
+            throw new ArgumentException("weights must be finite, non-negative and not all zero", nameof(variants));
+
+        var opened = new List<IModelRuntime?>();
+        try
+        {
+            foreach (var variant in variants) opened.Add(variant.Path is null ? null : _open(variant.Path));
+        }
+        catch
+        {
+            foreach (var runtime in opened) Retire(runtime);
+            throw;
+        }
+
+        var total = variants.Sum(v => v.Weight);
+        var table = new ModelVariant[variants.Count];
+        double cumulative = 0;
+        var first = 0;
+        for (var i = 0; i < table.Length; i++)
+        {
+            cumulative += variants[i].Weight;
+            var end = i == table.Length - 1 ? VariantAssignment.Buckets : (int)Math.Round(cumulative / total * VariantAssignment.Buckets);
+            table[i] = new ModelVariant(variants[i].Name, variants[i].Weight, first, end, opened[i]);
+            first = end;
+        }
+
+        SwapVariants(table, salt);
+    }
+
+    /// <summary>Ends the experiment: every user gets <see cref="Current"/>; variant models are retired.</summary>
+    public void ClearVariants() => SwapVariants([], _snapshot.Salt);
+
+    /// <summary>The variant of <paramref name="userId"/>, or null when no experiment runs.</summary>
+    public ModelVariant? VariantFor(string userId)
+    {
+        var snapshot = _snapshot;
+        return snapshot.Variants.Length == 0 ? null : Find(snapshot.Variants, VariantAssignment.BucketOf(userId, snapshot.Salt));
+    }
+
+    /// <summary>The model that serves <paramref name="userId"/>: its variant's, else the current one.</summary>
+    public IModelRuntime ForUser(string userId)
+    {
+        var snapshot = _snapshot;
+        if (snapshot.Variants.Length == 0) return snapshot.Current ?? throw new InvalidOperationException("no model has been loaded");
+        var variant = Find(snapshot.Variants, VariantAssignment.BucketOf(userId, snapshot.Salt));
+        return variant.OwnRuntime ?? snapshot.Current ?? throw new InvalidOperationException(
+            $"variant {variant.Name} follows the current model, but no model has been loaded");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Snapshot snapshot;
+        lock (_changeLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            snapshot = _snapshot;
+            _snapshot = new Snapshot(null, [], snapshot.Salt);
+        }
+
+        var all = snapshot.Variants.Select(v => v.OwnRuntime).Append(snapshot.Current);
+        await Task.WhenAll(all.Select(DisposeNowAsync)).ConfigureAwait(false);
+        Task[] retiring;
+        lock (_retiring) retiring = [.. _retiring];
+        await Task.WhenAll(retiring).ConfigureAwait(false);
+    }
+
+    /// <summary>Completes when every retired model has been disposed (for tests and shutdown).</summary>
+    public Task RetiredDisposed()
+    {
+        lock (_retiring) return Task.WhenAll(_retiring.ToArray());
+    }
+
+    private static ModelVariant Find(ModelVariant[] variants, int bucket)
+    {
+        foreach (var variant in variants)
+        {
+            if (bucket < variant.EndBucket) return variant;
+        }
+
+        return variants[^1];
+    }
+
+    private void SwapVariants(ModelVariant[] table, string salt)
+    {
+        ModelVariant[] previous;
+        lock (_changeLock)
+        {
+            if (_disposed)
+            {
+                foreach (var variant in table) Retire(variant.OwnRuntime);
+                throw new ObjectDisposedException(nameof(ModelRegistry));
+            }
+
+            previous = _snapshot.Variants;
+            _snapshot = _snapshot with { Variants = table, Salt = salt };
+            foreach (var variant in previous) Retire(variant.OwnRuntime);
+        }
+
+        foreach (var variant in table) Changed?.Invoke(new ModelChange(variant.Name, previous.FirstOrDefault(p => p.Name == variant.Name)?.OwnRuntime, variant.OwnRuntime));
+        foreach (var gone in previous.Where(p => table.All(v => v.Name != p.Name))) Changed?.Invoke(new ModelChange(gone.Name, gone.OwnRuntime, null));
+    }
+
+    private void Retire(IModelRuntime? runtime)
+    {
+        if (runtime is null) return;
+        var task = runtime switch
+        {
+            InferenceBatcher batcher => batcher.DrainAndDisposeAsync(),
+            _ => DisposeNowAsync(runtime),
+        };
+        lock (_retiring)
+        {
+            _retiring.RemoveAll(t => t.IsCompleted);
+            _retiring.Add(task);
+        }
+    }
+
+    private static Task DisposeNowAsync(IModelRuntime? runtime) => runtime switch
+    {
+        IAsyncDisposable asyncDisposable => asyncDisposable.DisposeAsync().AsTask(),
+        IDisposable disposable => Task.Run(disposable.Dispose),
+        _ => Task.CompletedTask,
+    };
+}
