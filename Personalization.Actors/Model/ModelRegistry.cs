@@ -13,7 +13,7 @@ namespace Personalization.Actors.Model;
 /// from every actor and could pin a model (its memory and threads) for as long as one idle actor lives.
 /// </para>
 /// </summary>
-public sealed class ModelRegistry : IAsyncDisposable
+public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
 {
     private sealed record Snapshot(IModelRuntime? Current, ModelVariant[] Variants, string Salt);
 

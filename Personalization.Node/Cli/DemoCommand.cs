@@ -54,19 +54,21 @@ public static class DemoCommand
             options.Cluster.Port = 0;
             options.Sessions.CheckpointIntervalSeconds = 1;
             broker.CreateTopic(options.Kafka.Topic, partitions);
-            broker.CreateTopic(options.Kafka.ResolvedDeadLetterTopic, 1);
+            broker.CreateTopic(options.Kafka.DeadLetterTopic, 1);
 
-            await using var app = EngineHost.Build(options);
+            // The demo's own output is the progress and the answers: the engine logs warnings only.
+            await using var app = EngineHost.Build(options, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
             await app.StartAsync(ct);
             await NodeReadiness.WaitUntilReadyAsync(app.Services, TimeSpan.FromSeconds(60), ct);
 
             var watched = sample.GroupBy(e => e.User).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Take(3).Select(g => g.Key).ToArray();
             var baseUrl = $"http://localhost:{port}";
-            AnsiConsole.Write(new Panel(new Markup(string.Join('\n',
+            AnsiConsole.Write(new Rule("[bold]Personalization demo[/]").LeftJustified());
+            AnsiConsole.MarkupLine(string.Join('\n',
             [
                 $"[bold]HTTP[/]            {baseUrl}",
                 $"[bold]Kafka bootstrap[/] {broker.BootstrapServers}  (librdkafka mock cluster, real Kafka protocol)",
-                $"[bold]Topics[/]          {options.Kafka.Topic} ({partitions} partitions), {options.Kafka.ResolvedDeadLetterTopic}",
+                $"[bold]Topics[/]          {options.Kafka.Topic} ({partitions} partitions), {options.Kafka.DeadLetterTopic}",
                 $"[bold]Checkpoints[/]     SQLite {Markup.Escape(Path.Combine(workDir, "checkpoints.db"))}",
                 $"[bold]Model[/]           {Markup.Escape(RepoFiles.Resolve(modelPath))}",
                 "",
@@ -75,8 +77,9 @@ public static class DemoCommand
                 $"  curl '{baseUrl}/users/{watched[0]}/session'",
                 $"  curl -X POST {baseUrl}/events -H 'content-type: application/json' -d '{{\"user\":\"{watched[0]}\",\"item\":\"42\",\"type\":\"like\"}}'",
                 $"  echo '{watched[0]}:{{\"user\":\"{watched[0]}\",\"item\":\"42\",\"type\":\"play\"}}' | kcat -P -b {broker.BootstrapServers} -t {options.Kafka.Topic} -K: -X topic.partitioner=murmur2_random",
-                $"  kcat -C -b {broker.BootstrapServers} -t {options.Kafka.ResolvedDeadLetterTopic} -f '%h %s\\n' -e",
-            ]))) { Header = new PanelHeader("Personalization demo"), Border = BoxBorder.Rounded });
+                $"  kcat -C -b {broker.BootstrapServers} -t {options.Kafka.DeadLetterTopic} -f '%h %s\\n' -e",
+            ]));
+            AnsiConsole.Write(new Rule());
 
             var publisher = app.Services.GetRequiredService<IEventPublisher>();
             var replayer = new DemoReplayer(publisher, sample, rate);

@@ -24,6 +24,7 @@ public static class EngineHost
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton(options);
         builder.Services.AddModelRegistry(options.Model);
         builder.Services.AddKafkaIngest(options);
@@ -43,16 +44,24 @@ public static class EngineHost
     {
         var cluster = options.Cluster;
         var publicHost = string.IsNullOrWhiteSpace(cluster.PublicHostname) ? cluster.Hostname : cluster.PublicHostname;
+        var port = cluster.Port;
+        var seeds = cluster.SeedNodeList;
+        if (seeds.Length == 0)
+        {
+            // A node without seeds is a cluster of one: it is its own seed, so its port must be known before it starts.
+            if (port == 0) port = FreeTcpPort();
+            seeds = [$"akka.tcp://{cluster.SystemName}@{publicHost}:{port}"];
+        }
+
         var sessions = options.Sessions;
         return akka
             .ConfigureLoggers(l => l.AddLoggerFactory())
-            .WithRemoting(cluster.Hostname, cluster.Port, publicHost)
+            .WithRemoting(cluster.Hostname, port, publicHost)
             .WithClustering(new ClusterOptions
             {
-                SeedNodes = cluster.SeedNodeList,
+                SeedNodes = seeds,
                 SplitBrainResolver = new KeepMajorityOption(),
             })
-            .WithSelfJoinWhenNoSeeds(cluster.SeedNodeList.Length == 0)
             .WithPersonalizationSerialization()
             .WithCheckpointStore(new CheckpointStoreOptions(CheckpointStoreOptions.ParseProvider(options.Store.Provider), options.Store.ConnectionString))
             .WithUserSessions(options.Kafka.Partitions, new UserSessionSettings
@@ -65,13 +74,10 @@ public static class EngineHost
             });
     }
 
-    /// <summary>A node without seeds is a cluster of one: it joins itself once remoting knows its (maybe random) port.</summary>
-    private static AkkaConfigurationBuilder WithSelfJoinWhenNoSeeds(this AkkaConfigurationBuilder akka, bool selfJoin) =>
-        !selfJoin
-            ? akka
-            : akka.AddStartup((system, _) =>
-            {
-                var c = Akka.Cluster.Cluster.Get(system);
-                c.Join(c.SelfAddress);
-            });
+    private static int FreeTcpPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
 }

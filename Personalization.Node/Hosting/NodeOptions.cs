@@ -35,9 +35,6 @@ public sealed class NodeOptions
 
         public string Topic { get; set; } = "listening-events";
 
-        /// <summary>Empty: "&lt;topic&gt;.dlq".</summary>
-        public string DeadLetterTopic { get; set; } = "";
-
         public string GroupId { get; set; } = "personalization";
 
         /// <summary>Partitions of the topic = shards of the user region. Must match the topic.</summary>
@@ -50,7 +47,8 @@ public sealed class NodeOptions
         /// <summary>False: the node serves queries and accepts HTTP events but consumes nothing (a query-only node).</summary>
         public bool Consume { get; set; } = true;
 
-        public string ResolvedDeadLetterTopic => string.IsNullOrWhiteSpace(DeadLetterTopic) ? Topic + ".dlq" : DeadLetterTopic;
+        /// <summary>Invalid records go to "&lt;topic&gt;.dlq".</summary>
+        public string DeadLetterTopic => Personalization.Actors.Kafka.DeadLetterProducer.DeadLetterTopicFor(Topic);
     }
 
     public sealed class StoreOptions
@@ -66,7 +64,7 @@ public sealed class NodeOptions
         /// <summary>A model folder (manifest.json, items.txt, step.onnx, score.onnx).</summary>
         public string Path { get; set; } = "models/default";
 
-        public int MaxBatch { get; set; } = 128;
+        public int MaxBatch { get; set; } = 256;
     }
 
     public sealed class ClusterOptions

@@ -30,7 +30,7 @@ public sealed record ErrorDto(string Error);
 
 public sealed record HealthDto(string Status, IReadOnlyDictionary<string, string> Checks);
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(RecommendationsDto))]
 [JsonSerializable(typeof(SessionDto))]
 [JsonSerializable(typeof(AcceptedDto))]

@@ -1,0 +1,110 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Personalization.Actors.Events;
+using Personalization.Actors.Kafka;
+using Personalization.Actors.Sharding;
+using Personalization.Node.Http;
+
+namespace Personalization.Node.Hosting;
+
+public static class KafkaIngestHosting
+{
+    /// <summary>
+    /// The Kafka side of a node: the consumer pipeline into the user shard region (a hosted service that starts after
+    /// Akka and drains before it stops), the producer behind POST /events, and the readiness check "consuming".
+    /// </summary>
+    public static IServiceCollection AddKafkaIngest(this IServiceCollection services, NodeOptions options)
+    {
+        services.AddSingleton(_ => new KafkaEventProducer(options.Kafka.BootstrapServers, options.Kafka.Topic));
+        services.AddSingleton<IEventPublisher, KafkaEventPublisher>();
+        if (!options.Kafka.Consume) return services;
+        services.AddSingleton<KafkaIngestService>();
+        services.AddHostedService(sp => sp.GetRequiredService<KafkaIngestService>());
+        services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<KafkaIngestService>());
+        return services;
+    }
+
+    private sealed class KafkaEventPublisher(KafkaEventProducer producer) : IEventPublisher
+    {
+        public Task PublishAsync(IReadOnlyList<ListeningEvent> events, CancellationToken cancellationToken) =>
+            events.Count == 1 ? producer.ProduceAsync(events[0], cancellationToken) : producer.ProduceManyAsync(events, cancellationToken);
+    }
+}
+
+/// <summary>Runs the ingest pipeline for the node's lifetime; on shutdown stops consuming and waits for in-flight events to become durable.</summary>
+public sealed class KafkaIngestService(
+    NodeOptions options,
+    ActorSystem system,
+    IRequiredActor<UserShardRegion> region,
+    ILogger<KafkaIngestService> logger) : IHostedService, IReadinessCheck, IDisposable
+{
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
+    private DeadLetterProducer? _deadLetters;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _starting = Task.CompletedTask;
+    private IngestControl? _control;
+
+    public string Name => "kafka";
+
+    public IngestControl? Control => _control;
+
+    /// <summary>
+    /// Returns at once: the pipeline starts as soon as the shard region exists (Akka.Hosting registers it while the
+    /// host starts, so awaiting it here would hold up the host's start-up).
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _starting = StartPipelineAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    private async Task StartPipelineAsync(CancellationToken cancellationToken)
+    {
+        var kafka = options.Kafka;
+        var shardRegion = await region.GetAsync(cancellationToken);
+        _deadLetters = new DeadLetterProducer(kafka.BootstrapServers);
+        var settings = new KafkaSourceSettings
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            Topic = kafka.Topic,
+            GroupId = kafka.GroupId,
+            ClientId = $"personalization-{Environment.MachineName}",
+            MaxInFlightPerPartition = kafka.MaxInFlightPerPartition,
+            SessionTimeoutMs = kafka.SessionTimeoutMs,
+        };
+        _control = IngestPipeline.Start(system, settings, shardRegion, _deadLetters, kafka.Partitions);
+        _ = _control.StreamCompletion.ContinueWith(
+            t => logger.LogError(t.Exception, "Kafka ingest stopped with an error; the node no longer consumes"),
+            TaskContinuationOptions.OnlyOnFaulted);
+        logger.LogInformation("Consuming {Topic} from {Bootstrap} as group {Group} ({Partitions} partitions = shards)", kafka.Topic, kafka.BootstrapServers, kafka.GroupId, kafka.Partitions);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _starting;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (_control is null) return;
+        logger.LogInformation("Draining Kafka ingest: waiting up to {Timeout} s for in-flight events to become durable", DrainTimeout.TotalSeconds);
+        await _control.DrainAndShutdownAsync(DrainTimeout);
+    }
+
+    public (bool Ready, string Detail) Check() => _control switch
+    {
+        null => (false, _starting.IsFaulted ? $"failed to start: {_starting.Exception!.InnerException!.Message}" : "starting"),
+        { StreamCompletion.IsCompleted: true } => (false, "stopped"),
+        { } c => (true, $"consuming {c.AssignedPartitions.Count} partitions"),
+    };
+
+    public void Dispose()
+    {
+        _deadLetters?.Dispose();
+        _stopping.Dispose();
+    }
+}

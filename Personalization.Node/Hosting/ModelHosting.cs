@@ -1,0 +1,32 @@
+using Personalization.Actors.Model;
+
+namespace Personalization.Node.Hosting;
+
+public static class ModelHosting
+{
+    /// <summary>
+    /// Loads and validates the model folder when the container is built (a bad model stops start-up with its reason,
+    /// before the node joins anything) and serves it to user actors through <see cref="IModelProvider"/>.
+    /// </summary>
+    public static IServiceCollection AddModelRegistry(this IServiceCollection services, NodeOptions.ModelOptions options)
+    {
+        services.AddSingleton(_ =>
+        {
+            var batcher = new InferenceBatcherOptions { Model = OnnxModelOptions.Default with { MaxStepBatch = options.MaxBatch } };
+            var registry = new ModelRegistry(path => InferenceBatcher.Open(path, batcher));
+            registry.Load(RepoFiles.Resolve(options.Path));
+            return registry;
+        });
+        services.AddSingleton<IModelProvider>(sp => sp.GetRequiredService<ModelRegistry>());
+        services.AddSingleton<IReadinessCheck, ModelReadiness>();
+        return services;
+    }
+
+    private sealed class ModelReadiness(ModelRegistry registry) : IReadinessCheck
+    {
+        public string Name => "model";
+
+        public (bool Ready, string Detail) Check() =>
+            registry.HasModel ? (true, $"{registry.Current.Name} {registry.Current.Version}") : (false, "no model loaded");
+    }
+}
