@@ -43,6 +43,7 @@ public sealed class KafkaIngestService(
     private readonly CancellationTokenSource _stopping = new();
     private Task _starting = Task.CompletedTask;
     private IngestControl? _control;
+    private int _disposed;
 
     public string Name => "kafka";
 
@@ -102,8 +103,10 @@ public sealed class KafkaIngestService(
         { } c => (true, $"consuming {c.AssignedPartitions.Count} partitions"),
     };
 
+    /// <summary>Idempotent: DI disposes the one instance once per registration that hands it out.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _deadLetters?.Dispose();
         _stopping.Dispose();
     }

@@ -1,0 +1,22 @@
+namespace Personalization.Tests.Infrastructure;
+
+/// <summary>Polls an assertion until it holds or the time is up (then its last failure is thrown): AwaitAssert for async code.</summary>
+public static class Eventually
+{
+    public static async Task AssertAsync(Func<Task> assertion, TimeSpan? timeout = null, TimeSpan? interval = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            try
+            {
+                await assertion();
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(interval ?? TimeSpan.FromMilliseconds(100));
+            }
+        }
+    }
+}
