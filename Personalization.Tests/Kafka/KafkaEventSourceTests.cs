@@ -217,6 +217,21 @@ public class KafkaEventSourceTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xu
         await Task.WhenAll(one.DrainAndShutdownAsync(TimeSpan.FromSeconds(5)), two.DrainAndShutdownAsync(TimeSpan.FromSeconds(5))).WaitAsync(Long);
     }
 
+    [Fact]
+    public async Task Control_calls_after_the_stream_ended_return_at_once()
+    {
+        var topic = kafka.NewTopic(partitions: 1);
+        await ProduceAsync(kafka.BootstrapServers, topic, 3);
+        var (control, first) = KafkaEventSource.Create(kafka.SourceSettings(topic))
+            .Take(1)
+            .ToMaterialized(Sink.First<ConsumedRecord>(), Keep.Both)
+            .Run(Sys.Materializer());
+        Assert.Equal(0, (await first.WaitAsync(Long)).Offset);
+        await control.Completion.WaitAsync(Long); // downstream finished → consumer closed
+        await control.DrainAndShutdownAsync(TimeSpan.FromSeconds(1)).WaitAsync(Long);
+        await control.ShutdownAsync().WaitAsync(Long);
+    }
+
     private sealed class RecordingListener : IPartitionAssignmentListener
     {
         public ConcurrentQueue<string> Events { get; } = new();
