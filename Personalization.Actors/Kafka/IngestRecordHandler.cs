@@ -76,6 +76,13 @@ internal sealed class IngestRecordHandler
             return false;
         }
 
+        if (record.Value.Length == 0)
+        {
+            evt = null;
+            reason = "empty value: expected a JSON listening event";
+            return false;
+        }
+
         if (!ListeningEventJson.TryParse(record.Value, record.TimestampMs, out evt, out reason)) return false;
         if (record.Key is { Length: > 0 } key)
         {

@@ -18,15 +18,25 @@ internal sealed class KafkaSourceControl : IKafkaSourceControl
 
     public IReadOnlyCollection<int> AssignedPartitions => _loop?.AssignedPartitions ?? [];
 
-    public async Task DrainAndShutdownAsync(TimeSpan timeout)
-    {
-        (await _stage.Task.ConfigureAwait(false))(new DrainCommand(timeout));
-        await Completion.ConfigureAwait(false);
-    }
+    public Task DrainAndShutdownAsync(TimeSpan timeout) => SendAsync(new DrainCommand(timeout));
 
-    public async Task ShutdownAsync()
+    public Task ShutdownAsync() => SendAsync(new ShutdownCommand());
+
+    private async Task SendAsync(SourceCommand command)
     {
-        (await _stage.Task.ConfigureAwait(false))(new ShutdownCommand());
+        var stage = await _stage.Task.ConfigureAwait(false);
+        if (!Completion.IsCompleted)
+        {
+            try
+            {
+                stage(command);
+            }
+            catch (Exception) when (Completion.IsCompleted)
+            {
+                // The stage stopped meanwhile; the consumer is closed already.
+            }
+        }
+
         await Completion.ConfigureAwait(false);
     }
 

@@ -58,6 +58,8 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
         private bool _shuttingDown;
         private int _inFlight;
         private int _pausedCount;
+        private int _unreleasedCredits;
+        private readonly int _creditBatch;
 
         public Logic(KafkaSourceStage stage, KafkaSourceControl control) : base(stage.Shape)
         {
@@ -66,6 +68,7 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
             _settings = stage._settings;
             _metrics = new KafkaSourceMetrics(_settings.Topic, _settings.GroupId);
             _resumeBelow = Math.Max(1, _settings.MaxInFlightPerPartition / 2);
+            _creditBatch = Math.Clamp(_settings.MaxBufferedRecords / 8, 1, 256);
             SetHandler(stage._out, onPull: TryEmit, onDownstreamFinish: _ => ShutdownNow(completeAtOnce: true));
         }
 
@@ -109,14 +112,16 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
                 while (state.Buffer.Count > 0 && state.Tracker.InFlight < _settings.MaxInFlightPerPartition)
                 {
                     var record = state.Buffer.Dequeue();
-                    _loop!.ReleaseCredits(1);
+                    // Credits go back to the poll thread in batches (one interlocked op per batch, not per record), and
+                    // all of them once nothing is buffered, so the thread never waits on credits the stage sits on.
+                    if (++_unreleasedCredits >= _creditBatch || (state.Buffer.Count == 0 && _ready.Count == 0)) ReleaseCredits();
                     if (!state.Tracker.Emitted(record.Offset)) continue; // a re-fetch of an offset already emitted
                     _inFlight++;
                     if (state.Tracker.InFlight >= _settings.MaxInFlightPerPartition && !state.Paused)
                     {
                         state.Paused = true;
                         _pausedCount++;
-                        _loop.RequestPause(state.Partition);
+                        _loop!.RequestPause(state.Partition);
                     }
 
                     MarkReady(state);
@@ -124,6 +129,12 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
                     return;
                 }
             }
+        }
+
+        private void ReleaseCredits()
+        {
+            _loop!.ReleaseCredits(_unreleasedCredits);
+            _unreleasedCredits = 0;
         }
 
         private void MarkReady(PartitionState state)
