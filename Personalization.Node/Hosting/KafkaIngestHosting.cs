@@ -43,6 +43,7 @@ public sealed class KafkaIngestService(
     private readonly CancellationTokenSource _stopping = new();
     private Task _starting = Task.CompletedTask;
     private IngestControl? _control;
+    private Task? _drain;
     private int _disposed;
 
     public string Name => "kafka";
@@ -74,6 +75,13 @@ public sealed class KafkaIngestService(
             SessionTimeoutMs = kafka.SessionTimeoutMs,
         };
         _control = IngestPipeline.Start(system, settings, shardRegion, _deadLetters, kafka.Partitions);
+        // However the node goes down (SIGTERM, `cluster leave`, downed by the split-brain resolver), ingest drains in
+        // service-unbind: before sharding hands users off, so they can still acknowledge what they applied.
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "kafka-ingest-drain", async () =>
+        {
+            await DrainAsync();
+            return Akka.Done.Instance;
+        });
         _ = _control.StreamCompletion.ContinueWith(
             t => logger.LogError(t.Exception, "Kafka ingest stopped with an error; the node no longer consumes"),
             TaskContinuationOptions.OnlyOnFaulted);
@@ -91,9 +99,23 @@ public sealed class KafkaIngestService(
         {
         }
 
-        if (_control is null) return;
-        logger.LogInformation("Draining Kafka ingest: waiting up to {Timeout} s for in-flight events to become durable", DrainTimeout.TotalSeconds);
-        await _control.DrainAndShutdownAsync(DrainTimeout);
+        await DrainAsync();
+    }
+
+    /// <summary>Stops consuming and waits for in-flight events to become durable; the first caller drains, later ones wait for it.</summary>
+    private Task DrainAsync()
+    {
+        if (_control is null) return Task.CompletedTask;
+        lock (_stopping)
+        {
+            if (_drain is null)
+            {
+                logger.LogInformation("Draining Kafka ingest: waiting up to {Timeout} s for in-flight events to become durable", DrainTimeout.TotalSeconds);
+                _drain = _control.DrainAndShutdownAsync(DrainTimeout);
+            }
+
+            return _drain;
+        }
     }
 
     public (bool Ready, string Detail) Check() => _control switch
