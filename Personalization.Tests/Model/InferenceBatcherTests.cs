@@ -88,6 +88,18 @@ public sealed class InferenceBatcherTests(ModelFixture model)
     }
 
     [Fact]
+    public async Task A_full_batch_runs_without_waiting_out_the_linger()
+    {
+        var options = new InferenceBatcherOptions { Linger = TimeSpan.FromMinutes(5), Model = new OnnxModelOptions { MaxStepBatch = 4 } };
+        await using var batcher = new InferenceBatcher(OnnxSequenceModel.Open(TestModelFolder.Path, options.Model), options);
+        var state = new float[batcher.StateSize];
+        var tasks = Enumerable.Range(1, 4).Select(i => batcher.StepAsync(state, [i])).ToArray();
+        // Were the batch not flushed when full, this would wait five minutes.
+        await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, batcher.StepRounds);
+    }
+
+    [Fact]
     public async Task An_empty_item_list_returns_a_copy_of_the_state()
     {
         var state = Enumerable.Range(0, model.Batcher.StateSize).Select(i => i / 100f).ToArray();
