@@ -34,6 +34,13 @@ public sealed class ModelValidationTests
     }
 
     [Fact]
+    public void A_folder_path_with_a_trailing_separator_is_accepted()
+    {
+        var folder = ModelFolder.Load(TestModelFolder.Path + Path.DirectorySeparatorChar);
+        Assert.True(File.Exists(folder.StepGraphPath));
+    }
+
+    [Fact]
     public void A_missing_step_graph_is_refused()
     {
         using var folder = TestModelFolder.Copy();
