@@ -23,11 +23,16 @@ internal sealed class InferenceMetrics
         "personalization_model_queue_depth", "Requests waiting in the batcher's queue.",
         new GaugeConfiguration { LabelNames = Labels });
 
+    // Two live batchers of one model version (a reload of the same folder) share series: remove on the last one.
+    private static readonly Dictionary<(string, string, string), int> Users = [];
+
     private readonly string[] _labels;
+    private int _removed;
 
     public InferenceMetrics(string model, string version, string graph)
     {
         _labels = [model, version, graph];
+        lock (Users) Users[(model, version, graph)] = Users.GetValueOrDefault((model, version, graph)) + 1;
         Rows = BatchSize.WithLabels(_labels);
         Run = RunSeconds.WithLabels(_labels);
         Request = RequestSeconds.WithLabels(_labels);
@@ -42,6 +47,14 @@ internal sealed class InferenceMetrics
     /// <summary>A retired model version stops reporting.</summary>
     public void Remove()
     {
+        if (Interlocked.Exchange(ref _removed, 1) != 0) return;
+        lock (Users)
+        {
+            var key = (_labels[0], _labels[1], _labels[2]);
+            if (--Users[key] > 0) return;
+            Users.Remove(key);
+        }
+
         BatchSize.RemoveLabelled(_labels);
         RunSeconds.RemoveLabelled(_labels);
         RequestSeconds.RemoveLabelled(_labels);

@@ -30,10 +30,10 @@ public sealed class ModelFolder
     public static ModelFolder Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var folder = System.IO.Path.GetFullPath(path);
+        var folder = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
         if (!Directory.Exists(folder)) throw new InvalidModelException($"model folder {folder} does not exist");
 
-        var manifest = ModelManifest.Load(System.IO.Path.Combine(folder, ModelManifest.FileName));
+        var manifest = Read(ModelManifest.FileName, () => ModelManifest.Load(System.IO.Path.Combine(folder, ModelManifest.FileName)));
         var vocabularyPath = RequireFile(folder, manifest.Vocabulary, "vocabulary");
         RequireFile(folder, manifest.Graphs.Step, "graphs.step");
         RequireFile(folder, manifest.Graphs.Score, "graphs.score");
@@ -41,7 +41,7 @@ public sealed class ModelFolder
         ItemVocabulary vocabulary;
         try
         {
-            vocabulary = ItemVocabulary.Load(vocabularyPath);
+            vocabulary = Read(manifest.Vocabulary, () => ItemVocabulary.Load(vocabularyPath));
         }
         catch (ArgumentException e)
         {
@@ -62,6 +62,19 @@ public sealed class ModelFolder
         }
 
         return new ModelFolder(folder, manifest, vocabulary, popular);
+    }
+
+    // A folder being rewritten (or unreadable) is refused like any other bad folder.
+    private static T Read<T>(string file, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidModelException($"{file} cannot be read: {e.Message}", e);
+        }
     }
 
     // Names come from a file someone else wrote: they must name files inside the folder.

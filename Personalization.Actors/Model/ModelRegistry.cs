@@ -26,6 +26,11 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
     /// <param name="open">Opens and fully validates a folder; default: <see cref="InferenceBatcher.Open"/> with default options.</param>
     public ModelRegistry(Func<string, IModelRuntime>? open = null) => _open = open ?? (path => InferenceBatcher.Open(path));
 
+    /// <summary>Opens folders as <see cref="InferenceBatcher"/>s with <paramref name="options"/>.</summary>
+    public ModelRegistry(InferenceBatcherOptions options) : this(path => InferenceBatcher.Open(path, options))
+    {
+    }
+
     /// <summary>Raised after every swap (on the thread that swapped).</summary>
     public event Action<ModelChange>? Changed;
 

@@ -1,0 +1,154 @@
+using Personalization.Actors.Model;
+using Xunit;
+
+namespace Personalization.Tests.Model;
+
+public sealed class ModelRegistryTests
+{
+    [Fact]
+    public async Task A_bad_folder_is_refused_and_the_previous_model_keeps_serving()
+    {
+        await using var registry = new ModelRegistry();
+        var changes = new List<ModelChange>();
+        registry.Changed += changes.Add;
+        var good = registry.Load(TestModelFolder.Path);
+
+        using var bad = TestModelFolder.Copy();
+        File.Delete(bad.File("step.onnx"));
+        Assert.Throws<InvalidModelException>(() => registry.Load(bad.Path));
+
+        Assert.Same(good, registry.Current);
+        Assert.Single(changes);
+        var state = await registry.Current.StepAsync(new float[good.StateSize], [1]);
+        Assert.Equal(good.StateSize, state.Length);
+    }
+
+    [Fact]
+    public async Task A_swap_retires_the_previous_model_after_its_accepted_requests()
+    {
+        await using var registry = new ModelRegistry();
+        var first = registry.Load(TestModelFolder.Path);
+        var state = new float[first.StateSize];
+        var accepted = first.StepAsync(state, Enumerable.Range(1, 50).ToArray());
+        var changes = new List<ModelChange>();
+        registry.Changed += changes.Add;
+
+        var second = registry.Load(TestModelFolder.Path);
+
+        Assert.Same(second, registry.Current);
+        Assert.Equal(new ModelChange(null, first, second), Assert.Single(changes));
+        Assert.Equal(first.StateSize, (await accepted).Length); // accepted before the swap: completed
+        await registry.RetiredDisposed();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => first.StepAsync(state, [1]));
+        Assert.Equal(second.StateSize, (await second.StepAsync(state, [1])).Length);
+    }
+
+    [Fact]
+    public void Current_before_any_load_says_so()
+    {
+        var registry = new ModelRegistry(_ => throw new InvalidOperationException("not used"));
+        Assert.False(registry.HasModel);
+        Assert.Contains("no model", Assert.Throws<InvalidOperationException>(() => registry.Current).Message);
+    }
+
+    [Fact]
+    public void Buckets_are_stable_across_processes_and_independent_of_the_salt()
+    {
+        // Pinned values: murmur2 is Kafka's (checked against its reference vectors), so these never change.
+        Assert.Equal(VariantAssignment.BucketOf("user-1", "ab"), VariantAssignment.BucketOf("user-1", "ab"));
+        Assert.Equal(ExpectedBucket("user-1", "ab"), VariantAssignment.BucketOf("user-1", "ab"));
+        Assert.Equal(ExpectedBucket("Ünïcödé-user", "exp-7"), VariantAssignment.BucketOf("Ünïcödé-user", "exp-7"));
+        var moved = Enumerable.Range(0, 1000).Count(i => VariantAssignment.BucketOf($"u{i}", "a") != VariantAssignment.BucketOf($"u{i}", "b"));
+        Assert.True(moved > 990, $"only {moved} of 1000 users changed bucket with a new salt");
+    }
+
+    private static int ExpectedBucket(string user, string salt) =>
+        (int)((Personalization.Actors.Routing.KafkaPartitioner.Murmur2(System.Text.Encoding.UTF8.GetBytes($"{salt}:{user}")) & 0x7fffffff) % 10_000);
+
+    [Fact]
+    public async Task Variants_split_users_by_weight_stably()
+    {
+        await using var registry = new ModelRegistry(path => new FakeRuntime(path));
+        var control = registry.Load("control");
+        registry.SetVariants([new VariantSpec("control", 90), new VariantSpec("candidate", 10, "candidate")], salt: "exp-1");
+
+        var users = Enumerable.Range(0, 50_000).Select(i => $"user-{i}").ToArray();
+        var assigned = users.Select(registry.ForUser).ToArray();
+        var candidateShare = assigned.Count(r => r.Name == "candidate") / (double)users.Length;
+        Assert.InRange(candidateShare, 0.09, 0.11);
+        Assert.All(assigned.Where(r => r.Name != "candidate"), r => Assert.Same(control, r));
+        Assert.Equal(assigned, users.Select(registry.ForUser)); // stable
+        Assert.Equal("candidate", registry.VariantFor(users.First(u => registry.ForUser(u).Name == "candidate"))!.Name);
+
+        // The control variant follows the current model through a swap; assignments do not move.
+        var newControl = registry.Load("control-2");
+        Assert.All(users.Where((u, i) => assigned[i].Name != "candidate").Take(100), u => Assert.Same(newControl, registry.ForUser(u)));
+
+        registry.ClearVariants();
+        Assert.All(users.Take(100), u => Assert.Same(newControl, registry.ForUser(u)));
+        Assert.Empty(registry.Variants);
+    }
+
+    [Fact]
+    public async Task Three_way_split_is_roughly_proportional()
+    {
+        await using var registry = new ModelRegistry(path => new FakeRuntime(path));
+        registry.SetVariants([new VariantSpec("a", 1, "a"), new VariantSpec("b", 1, "b"), new VariantSpec("c", 2, "c")]);
+        var counts = Enumerable.Range(0, 40_000).GroupBy(i => registry.ForUser($"listener-{i}").Name).ToDictionary(g => g.Key, g => g.Count());
+        Assert.InRange(counts["a"], 9_400, 10_600);
+        Assert.InRange(counts["b"], 9_400, 10_600);
+        Assert.InRange(counts["c"], 19_000, 21_000);
+    }
+
+    [Fact]
+    public async Task A_bad_variant_refuses_the_whole_set_and_disposes_what_it_opened()
+    {
+        var opened = new List<FakeRuntime>();
+        await using var registry = new ModelRegistry(path => path == "bad"
+            ? throw new InvalidModelException("bad is bad")
+            : opened.AddAndReturn(new FakeRuntime(path)));
+        registry.SetVariants([new VariantSpec("x", 1, "x")]);
+        var before = registry.Variants;
+
+        Assert.Throws<InvalidModelException>(() => registry.SetVariants([new VariantSpec("y", 1, "y"), new VariantSpec("z", 1, "bad")]));
+
+        Assert.Same(before, registry.Variants);
+        await registry.RetiredDisposed();
+        Assert.True(opened.Single(r => r.Name == "y").Disposed);
+        Assert.False(opened.Single(r => r.Name == "x").Disposed);
+    }
+
+    [Fact]
+    public async Task Real_models_as_variants_serve_their_users()
+    {
+        await using var registry = new ModelRegistry();
+        registry.Load(TestModelFolder.Path);
+        registry.SetVariants([new VariantSpec("control", 50), new VariantSpec("candidate", 50, TestModelFolder.Path)]);
+        var candidate = registry.Variants.Single(v => v.Name == "candidate").OwnRuntime!;
+        var user = Enumerable.Range(0, 100).Select(i => $"u{i}").First(u => registry.VariantFor(u)!.Name == "candidate");
+        Assert.Same(candidate, registry.ForUser(user));
+        Assert.Equal(10, (await registry.ForUser(user).TopKAsync(new float[candidate.StateSize], 10, [])).Length);
+    }
+
+    private sealed class FakeRuntime(string name) : IModelRuntime, IDisposable
+    {
+        public string Name => name;
+        public string Version => "1";
+        public int StateSize => 1;
+        public ItemVocabulary Vocabulary { get; } = new(["<pad>", "a"]);
+        public IReadOnlyList<int> PopularItems => [1];
+        public bool Disposed { get; private set; }
+        public Task<float[]> StepAsync(float[] state, int[] items, CancellationToken cancellationToken = default) => Task.FromResult(state);
+        public Task<ScoredItem[]> TopKAsync(float[] state, int k, IReadOnlyCollection<int> exclude, CancellationToken cancellationToken = default) => Task.FromResult(Array.Empty<ScoredItem>());
+        public void Dispose() => Disposed = true;
+    }
+}
+
+internal static class ListExtensions
+{
+    public static T AddAndReturn<T>(this List<T> list, T item)
+    {
+        list.Add(item);
+        return item;
+    }
+}
