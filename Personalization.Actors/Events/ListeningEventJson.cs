@@ -15,10 +15,11 @@ public static class ListeningEventJson
     /// <summary>Parses one JSON object. <paramref name="defaultTimestamp"/> fills a missing <c>ts</c> (the Kafka record time, or now).</summary>
     public static bool TryParse(ReadOnlySpan<byte> utf8, long defaultTimestamp, out ListeningEvent? evt, out string? error)
     {
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        // AllowMultipleValues: data after the object is reported as such, not as a generic reader error.
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { AllowMultipleValues = true });
         try
         {
-            if (!reader.Read())
+            if (utf8.Trim(" \t\r\n"u8).IsEmpty || !reader.Read())
             {
                 evt = null;
                 error = "empty value: expected a JSON object";
@@ -50,10 +51,10 @@ public static class ListeningEventJson
     public static bool TryParseBatch(ReadOnlySpan<byte> utf8, long defaultTimestamp, out List<ListeningEvent> events, out string? error)
     {
         events = [];
-        var reader = new Utf8JsonReader(utf8);
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { AllowMultipleValues = true });
         try
         {
-            if (!reader.Read())
+            if (utf8.Trim(" \t\r\n"u8).IsEmpty || !reader.Read())
             {
                 error = "empty body: expected an event object or an array of them";
                 return false;

@@ -71,7 +71,8 @@ public class PersonalizationSerializerTests() : TestKit(ConfigurationFactory.Par
         Assert.Equal(answer.Items, back.Items);
         Assert.Equal(answer with { Items = [] }, back with { Items = [] });
         var durable = RoundTrip(new EventsDurable(3, [5, 7, 9]));
-        Assert.Equal((3, new long[] { 5, 7, 9 }), (durable.Partition, durable.Offsets));
+        Assert.Equal(3, durable.Partition);
+        Assert.Equal([5L, 7L, 9L], durable.Offsets);
         Assert.Same(StopUser.Instance, RoundTrip(StopUser.Instance));
     }
 
