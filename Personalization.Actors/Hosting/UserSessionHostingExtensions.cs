@@ -17,7 +17,7 @@ public static class UserSessionHostingExtensions
         builder.WithCustomSerializer(
             "personalization",
             [
-                typeof(ApplyEvent), typeof(EventsDurable), typeof(GetRecommendations), typeof(Recommendations),
+                typeof(ApplyEvent), typeof(EventsDurable), typeof(RedeliveryNeeded), typeof(GetRecommendations), typeof(Recommendations),
                 typeof(GetSession), typeof(SessionView), typeof(StopUser), typeof(UserCheckpoint),
             ],
             system => new PersonalizationSerializer(system));

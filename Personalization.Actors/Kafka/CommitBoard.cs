@@ -34,6 +34,12 @@ internal sealed class CommitBoard
         }
     }
 
+    /// <summary>The acknowledged prefix of <paramref name="partition"/> ends before this offset (-1: nothing yet, or not owned).</summary>
+    public long CommittablePosition(int partition)
+    {
+        lock (_gate) return _entries.TryGetValue(partition, out var entry) ? entry.Committable : -1;
+    }
+
     /// <summary>Forgets the partition; returns the offset still to commit for it, or -1.</summary>
     public long Close(int partition)
     {

@@ -16,6 +16,12 @@ public sealed record ConsumedRecord(
     long TimestampMs,
     IActorRef AckTo)
 {
+    /// <summary>
+    /// How many times the source has rewound this partition (see <see cref="RedeliveryNeeded"/>); records of a newer
+    /// generation re-deliver offsets from the oldest unacknowledged one on.
+    /// </summary>
+    public long Generation { get; internal set; }
+
     /// <summary>Acknowledges this one record (a user actor acknowledges batches with <see cref="EventsDurable"/> itself).</summary>
     public void Ack() => AckTo.Tell(new EventsDurable(Partition, [Offset]), ActorRefs.NoSender);
 }

@@ -18,6 +18,9 @@ public interface IKafkaSourceControl
 
     /// <summary>The partitions this member owns right now.</summary>
     IReadOnlyCollection<int> AssignedPartitions { get; }
+
+    /// <summary>Every record of the partition before this offset is acknowledged (-1: none yet, or not owned).</summary>
+    long CommittablePosition(int partition);
 }
 
 /// <summary>

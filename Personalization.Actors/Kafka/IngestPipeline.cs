@@ -30,6 +30,7 @@ public static class IngestPipeline
             .SelectAsyncUnordered(deadLetterParallelism, handler.Handle) // valid records complete at once; Tell order = record order
             .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Both)
             .Run(materializer ?? system.Materializer(namePrefix: "kafka-ingest"));
+        handler.CommittablePosition = control.CommittablePosition;
         return new IngestControl(control, done);
     }
 }
@@ -43,6 +44,8 @@ public sealed class IngestControl(IKafkaSourceControl source, Task streamComplet
     public Task Completion => source.Completion;
 
     public IReadOnlyCollection<int> AssignedPartitions => source.AssignedPartitions;
+
+    public long CommittablePosition(int partition) => source.CommittablePosition(partition);
 
     public Task DrainAndShutdownAsync(TimeSpan timeout) => source.DrainAndShutdownAsync(timeout);
 

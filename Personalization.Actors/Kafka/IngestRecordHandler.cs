@@ -34,6 +34,7 @@ internal sealed class IngestRecordHandler
     private readonly Counter.Child _applied;
     private readonly Counter.Child _deadLettered;
     private readonly Counter.Child _misrouted;
+    private readonly Dictionary<int, PredecessorMap> _predecessors = new();
 
     public IngestRecordHandler(string topic, IActorRef shardRegion, DeadLetterProducer deadLetters, int partitionCount, ILoggingAdapter log)
     {
@@ -46,6 +47,9 @@ internal sealed class IngestRecordHandler
         _deadLettered = DeadLetteredTotal.WithLabels(topic);
         _misrouted = MisroutedTotal.WithLabels(topic);
     }
+
+    /// <summary>The source's acknowledged position per partition, for pruning predecessors (set once the stream runs).</summary>
+    public Func<int, long>? CommittablePosition { get; set; }
 
     public static double MisroutedCount(string topic) => MisroutedTotal.WithLabels(topic).Value;
 
@@ -60,9 +64,54 @@ internal sealed class IngestRecordHandler
             ? KafkaPartitioner.PartitionFor(record.Key, _partitionCount)
             : KafkaPartitioner.PartitionFor(evt!.UserId, _partitionCount);
         if (shard != record.Partition) _misrouted.Inc();
-        _shardRegion.Tell(new ApplyEvent(evt!.UserId, evt.ItemId, evt.Type, evt.Timestamp, record.Partition, record.Offset, record.AckTo));
+        var previous = PredecessorsOf(record).Exchange(evt!.UserId, record.Offset);
+        _shardRegion.Tell(new ApplyEvent(evt.UserId, evt.ItemId, evt.Type, evt.Timestamp, record.Partition, record.Offset, record.AckTo, previous));
         _applied.Inc();
         return Done;
+    }
+
+    private PredecessorMap PredecessorsOf(ConsumedRecord record)
+    {
+        if (!_predecessors.TryGetValue(record.Partition, out var map) || map.Generation != record.Generation)
+            _predecessors[record.Partition] = map = new PredecessorMap(record.Generation);
+        else if (map.Count > map.PruneAt && CommittablePosition is { } position)
+            map.PruneBelow(position(record.Partition));
+        return map;
+    }
+
+    /// <summary>
+    /// Per partition: each user's last valid event still possibly unacknowledged. Entries below the acknowledged
+    /// position are known durable and pruned, so the map holds about the users with events in flight. A rewind
+    /// (new generation) starts it afresh. Dead-lettered records never enter it: they are nobody's predecessor.
+    /// </summary>
+    private sealed class PredecessorMap(long generation)
+    {
+        private const int MinPruneAt = 50_000;
+        private readonly Dictionary<string, long> _last = new(StringComparer.Ordinal);
+
+        public long Generation { get; } = generation;
+
+        /// <summary>Size that triggers the next prune: twice what survived the last one, so pruning stays amortised O(1).</summary>
+        public int PruneAt { get; private set; } = MinPruneAt;
+
+        public int Count => _last.Count;
+
+        /// <summary>Records <paramref name="offset"/> as the user's last event; returns the one before it, or -1.</summary>
+        public long Exchange(string user, long offset)
+        {
+            ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_last, user, out var existed);
+            var previous = existed ? slot : -1;
+            slot = offset;
+            return previous;
+        }
+
+        public void PruneBelow(long position)
+        {
+            if (position < 0) return;
+            foreach (var (user, offset) in _last)
+                if (offset < position) _last.Remove(user);
+            PruneAt = Math.Max(MinPruneAt, 2 * _last.Count);
+        }
     }
 
     /// <summary>Parses and validates; <paramref name="keyMatched"/> says the key bytes equal the user id's UTF-8.</summary>

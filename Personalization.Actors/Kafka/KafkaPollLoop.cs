@@ -26,6 +26,7 @@ internal sealed class KafkaPollLoop
     private readonly IPartitionAssignmentListener? _listener;
     private readonly ILoggingAdapter _log;
     private readonly ConcurrentQueue<(int Partition, bool Pause)> _pauseRequests = new();
+    private readonly ConcurrentQueue<(int Partition, long Offset)> _seekRequests = new();
     private readonly ManualResetEventSlim _creditsAvailable = new(false);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
@@ -69,6 +70,8 @@ internal sealed class KafkaPollLoop
 
     public long Buffered => Volatile.Read(ref _buffered);
 
+    public long CommittablePosition(int partition) => _board.CommittablePosition(partition);
+
     public void Start() => _thread.Start();
 
     /// <summary>From the stage: <paramref name="count"/> fetched records left the buffer (emitted or dropped).</summary>
@@ -81,6 +84,13 @@ internal sealed class KafkaPollLoop
     public void RequestPause(int partition) => _pauseRequests.Enqueue((partition, true));
 
     public void RequestResume(int partition) => _pauseRequests.Enqueue((partition, false));
+
+    /// <summary>From the stage: read <paramref name="partition"/> again from <paramref name="offset"/>; answered by <see cref="PartitionRewound"/>.</summary>
+    public void RequestSeek(int partition, long offset)
+    {
+        _seekRequests.Enqueue((partition, offset));
+        _creditsAvailable.Set();
+    }
 
     /// <summary>Pause everything and hand over nothing more (draining).</summary>
     public void StopFetching()
@@ -109,6 +119,7 @@ internal sealed class KafkaPollLoop
             while (!_shutdownRequested)
             {
                 if (_fatal is not null) throw new KafkaException(_fatal);
+                ApplySeekRequests(consumer);
                 ApplyPauseRequests(consumer);
                 var now = Stopwatch.GetTimestamp();
                 if (now >= nextCommit)
@@ -243,6 +254,31 @@ internal sealed class KafkaPollLoop
         {
             _log.Warning("Kafka consume error on {0}: {1}", _settings.Topic, e.Error.Reason);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Seeks come after every record fetched before them has been handed over, and are answered in the same ordered
+    /// stream, so the stage can tell stale records (before <see cref="PartitionRewound"/>) from re-read ones (after).
+    /// </summary>
+    private void ApplySeekRequests(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        while (_seekRequests.TryDequeue(out var request))
+        {
+            FlushBatch();
+            if (!_assigned.Contains(request.Partition)) continue; // revoked meanwhile: the next owner reads from the commit
+            try
+            {
+                consumer.Seek(new TopicPartitionOffset(_settings.Topic, request.Partition, request.Offset));
+            }
+            catch (KafkaException e)
+            {
+                _log.Warning("Kafka seek of {0}[{1}] to {2} failed ({3}); retrying", _settings.Topic, request.Partition, request.Offset, e.Error.Reason);
+                _seekRequests.Enqueue(request);
+                return;
+            }
+
+            _deliver(new PartitionRewound(request.Partition, request.Offset));
         }
     }
 

@@ -18,6 +18,8 @@ internal sealed class KafkaSourceControl : IKafkaSourceControl
 
     public IReadOnlyCollection<int> AssignedPartitions => _loop?.AssignedPartitions ?? [];
 
+    public long CommittablePosition(int partition) => _loop?.CommittablePosition(partition) ?? -1;
+
     public Task DrainAndShutdownAsync(TimeSpan timeout) => SendAsync(new DrainCommand(timeout));
 
     public Task ShutdownAsync() => SendAsync(new ShutdownCommand());

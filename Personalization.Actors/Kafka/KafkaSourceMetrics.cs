@@ -23,6 +23,9 @@ internal sealed class KafkaSourceMetrics
     private static readonly Gauge PausedPartitionsGauge = Metrics.CreateGauge(
         "personalization_kafka_paused_partitions", "Partitions paused because too many of their records are in flight.", "topic", "group");
 
+    private static readonly Counter RewindsTotal = Metrics.CreateCounter(
+        "personalization_kafka_rewinds_total", "Partitions read again from their oldest unacknowledged record.", "topic", "group", "reason");
+
     private readonly string _topic;
     private readonly string _group;
 
@@ -36,6 +39,8 @@ internal sealed class KafkaSourceMetrics
         Buffered = BufferedRecords.WithLabels(topic, group);
         PausedPartitions = PausedPartitionsGauge.WithLabels(topic, group);
     }
+
+    public Counter.Child Rewinds(string reason) => RewindsTotal.WithLabels(_topic, _group, reason);
 
     public Counter.Child Consumed { get; }
     public Counter.Child Acked { get; }

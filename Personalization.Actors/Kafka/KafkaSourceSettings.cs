@@ -34,6 +34,13 @@ public sealed record KafkaSourceSettings
     public int SessionTimeoutMs { get; init; } = 10_000;
 
     /// <summary>
+    /// When a partition's oldest unacknowledged record has waited this long with no progress, the partition is read
+    /// again from it (users drop what they already applied). Covers events lost on the way to a user that nobody
+    /// reported; must exceed the users' checkpoint interval by a good margin.
+    /// </summary>
+    public TimeSpan RedeliveryTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// cooperative-sticky by default: on a rebalance only the partitions that move stop and are handed over; the
     /// others keep flowing and their shards stay put (eager "range" would revoke everything on every join).
     /// </summary>
@@ -53,6 +60,7 @@ public sealed record KafkaSourceSettings
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBufferedRecords, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFetchBatch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CommitInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RedeliveryTimeout, TimeSpan.Zero);
     }
 
     /// <summary>The Confluent consumer configuration: explicit commits only (never beyond the acknowledged prefix).</summary>

@@ -32,12 +32,21 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
     {
         public readonly int Partition = partition;
         public readonly long Epoch = epoch;
-        public readonly OffsetTracker Tracker = new(256);
+        public OffsetTracker Tracker = new(256);
         public readonly Queue<ConsumedRecord> Buffer = new();
         public bool InReadyQueue;
         public bool Paused;
         public bool Removed;
         public long Published = -1;
+
+        /// <summary>Bumped by every rewind; stamped on the records emitted since.</summary>
+        public long Generation;
+
+        /// <summary>A seek is under way: records fetched before it are stale and dropped.</summary>
+        public bool Rewinding;
+
+        /// <summary>When the acknowledged prefix last moved (or the partition last went from idle to in flight).</summary>
+        public long LastProgress = System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
     private sealed class Logic : TimerGraphStageLogic
@@ -99,7 +108,38 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
             else
             {
                 UpdateGauges();
+                RewindStalledPartitions();
             }
+        }
+
+        /// <summary>A partition whose oldest unacknowledged record has not moved for the redelivery timeout is read again.</summary>
+        private void RewindStalledPartitions()
+        {
+            if (_draining) return;
+            foreach (var state in _partitions.Values)
+            {
+                if (state.Tracker.InFlight > 0 && !state.Rewinding &&
+                    System.Diagnostics.Stopwatch.GetElapsedTime(state.LastProgress) > _settings.RedeliveryTimeout)
+                    Rewind(state, "timeout");
+            }
+        }
+
+        /// <summary>
+        /// Reads the partition again from its oldest unacknowledged offset. Users skip what they already applied (by
+        /// offset), so re-reading is always safe; it is how an event lost on its way to a user is found again.
+        /// </summary>
+        private void Rewind(PartitionState state, string reason)
+        {
+            if (state.Rewinding || state.Removed) return;
+            var from = state.Tracker.FirstUnacked;
+            if (from < 0) return;
+            Log.Warning("Kafka source {0}: reading partition {1} again from offset {2} ({3}; {4} records unacknowledged)",
+                _settings.Topic, state.Partition, from, reason, state.Tracker.InFlight);
+            _metrics.Rewinds(reason).Inc();
+            state.Rewinding = true;
+            if (state.Buffer.Count > 0) _loop!.ReleaseCredits(state.Buffer.Count);
+            state.Buffer.Clear();
+            _loop!.RequestSeek(state.Partition, from);
         }
 
         private void TryEmit()
@@ -115,7 +155,9 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
                     // Credits go back to the poll thread in batches (one interlocked op per batch, not per record), and
                     // all of them once nothing is buffered, so the thread never waits on credits the stage sits on.
                     if (++_unreleasedCredits >= _creditBatch || (state.Buffer.Count == 0 && _ready.Count == 0)) ReleaseCredits();
+                    if (state.Tracker.InFlight == 0) state.LastProgress = System.Diagnostics.Stopwatch.GetTimestamp();
                     if (!state.Tracker.Emitted(record.Offset)) continue; // a re-fetch of an offset already emitted
+                    record.Generation = state.Generation;
                     _inFlight++;
                     if (state.Tracker.InFlight >= _settings.MaxInFlightPerPartition && !state.Paused)
                     {
@@ -139,7 +181,7 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
 
         private void MarkReady(PartitionState state)
         {
-            if (state.InReadyQueue || state.Removed || state.Buffer.Count == 0 ||
+            if (state.InReadyQueue || state.Removed || state.Rewinding || state.Buffer.Count == 0 ||
                 state.Tracker.InFlight >= _settings.MaxInFlightPerPartition) return;
             state.InReadyQueue = true;
             _ready.Enqueue(state);
@@ -147,6 +189,12 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
 
         private void OnMessage((IActorRef Sender, object Message) args)
         {
+            if (args.Message is RedeliveryNeeded redelivery)
+            {
+                if (_partitions.TryGetValue(redelivery.Partition, out var lost) && !_draining) Rewind(lost, "lost-event");
+                return;
+            }
+
             if (args.Message is not EventsDurable durable) return;
             if (!_partitions.TryGetValue(durable.Partition, out var state)) return; // revoked meanwhile: the next owner re-reads
             var accepted = state.Tracker.Ack(durable.Offsets);
@@ -156,6 +204,7 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
             if (state.Tracker.Committable > state.Published)
             {
                 state.Published = state.Tracker.Committable;
+                state.LastProgress = System.Diagnostics.Stopwatch.GetTimestamp();
                 _board.Publish(state.Partition, state.Epoch, state.Published);
             }
 
@@ -184,7 +233,7 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
                     var dropped = 0;
                     foreach (var record in fetched.Records)
                     {
-                        if (!_draining && _partitions.TryGetValue(record.Partition, out var state))
+                        if (!_draining && _partitions.TryGetValue(record.Partition, out var state) && !state.Rewinding)
                         {
                             state.Buffer.Enqueue(record);
                             MarkReady(state);
@@ -207,6 +256,27 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
                     foreach (var partition in revoked.Partitions)
                         if (_partitions.Remove(partition, out var state)) Forget(state);
                     if (_draining && _inFlight == 0) ShutdownNow(completeAtOnce: false);
+                    break;
+                case PartitionRewound rewound:
+                    if (_partitions.TryGetValue(rewound.Partition, out var rewinding) && rewinding.Rewinding)
+                    {
+                        // A fresh tracker: the re-read offsets are emitted again (acks still due for the old ones are
+                        // true all the same — they only come for durable events — and land in this tracker or nowhere).
+                        _inFlight -= rewinding.Tracker.InFlight;
+                        rewinding.Tracker = new OffsetTracker(256);
+                        rewinding.Generation++;
+                        rewinding.Rewinding = false;
+                        rewinding.LastProgress = System.Diagnostics.Stopwatch.GetTimestamp();
+                        if (rewinding.Paused)
+                        {
+                            rewinding.Paused = false;
+                            _pausedCount--;
+                            _loop!.RequestResume(rewinding.Partition);
+                        }
+
+                        if (_draining && _inFlight == 0) ShutdownNow(completeAtOnce: false);
+                    }
+
                     break;
                 case PollLoopStopped stopped:
                     if (stopped.Error is null) CompleteStage();

@@ -27,6 +27,9 @@ public sealed class OffsetTracker
     /// <summary>The highest offset emitted, or -1.</summary>
     public long LastEmitted { get; private set; } = -1;
 
+    /// <summary>The oldest emitted offset not yet acknowledged (where a redelivery must start), or -1.</summary>
+    public long FirstUnacked => _count > 0 ? _offsets[_head] : -1;
+
     /// <summary>Kafka commit position (last offset of the acknowledged prefix + 1), or -1 while nothing is acknowledged.</summary>
     public long Committable { get; private set; } = -1;
 

@@ -17,6 +17,7 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
 
     private const string ApplyEventManifest = "AE";
     private const string EventsDurableManifest = "ED";
+    private const string RedeliveryNeededManifest = "RN";
     private const string GetRecommendationsManifest = "GR";
     private const string RecommendationsManifest = "R";
     private const string GetSessionManifest = "GS";
@@ -30,6 +31,7 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
     {
         ApplyEvent => ApplyEventManifest,
         EventsDurable => EventsDurableManifest,
+        RedeliveryNeeded => RedeliveryNeededManifest,
         GetRecommendations => GetRecommendationsManifest,
         Recommendations => RecommendationsManifest,
         GetSession => GetSessionManifest,
@@ -50,7 +52,9 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
             Partition = e.Partition,
             Offset = e.Offset,
             AckTo = e.AckTo is null ? string.Empty : Akka.Serialization.Serialization.SerializedActorPath(e.AckTo),
+            PreviousOffsetPlusOne = e.PreviousOffset + 1,
         }.ToByteArray(),
+        RedeliveryNeeded r => new RedeliveryNeededProto { Partition = r.Partition }.ToByteArray(),
         EventsDurable d => ToProto(d).ToByteArray(),
         GetRecommendations q => new GetRecommendationsProto { UserId = q.UserId, K = q.K }.ToByteArray(),
         Recommendations r => ToProto(r).ToByteArray(),
@@ -65,6 +69,7 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
     {
         ApplyEventManifest => FromProto(ApplyEventProto.Parser.ParseFrom(bytes)),
         EventsDurableManifest => FromProto(EventsDurableProto.Parser.ParseFrom(bytes)),
+        RedeliveryNeededManifest => new RedeliveryNeeded(RedeliveryNeededProto.Parser.ParseFrom(bytes).Partition),
         GetRecommendationsManifest => FromProto(GetRecommendationsProto.Parser.ParseFrom(bytes)),
         RecommendationsManifest => FromProto(RecommendationsProto.Parser.ParseFrom(bytes)),
         GetSessionManifest => new GetSession(GetSessionProto.Parser.ParseFrom(bytes).UserId),
@@ -76,7 +81,7 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
 
     private ApplyEvent FromProto(ApplyEventProto p) => new(
         p.UserId, p.ItemId, (EventType)p.Type, p.Timestamp, p.Partition, p.Offset,
-        p.AckTo.Length == 0 ? null : system.Provider.ResolveActorRef(p.AckTo));
+        p.AckTo.Length == 0 ? null : system.Provider.ResolveActorRef(p.AckTo), p.PreviousOffsetPlusOne - 1);
 
     private static EventsDurableProto ToProto(EventsDurable d)
     {

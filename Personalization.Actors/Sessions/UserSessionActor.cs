@@ -146,6 +146,7 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         if (rebuild && items.Count == 0)
             _session.SetModelState(new float[runtime.StateSize], runtime.Name, runtime.Version, 0);
 
+        List<ApplyEvent>? gaps = null;
         while (_waiting.Count > 0 && batch.Count < _settings.MaxEventsPerStep)
         {
             var evt = _waiting.Dequeue();
@@ -155,12 +156,21 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
                 continue;
             }
 
+            if (evt.PreviousOffset >= 0 && !seen.Covers(evt.Partition, evt.PreviousOffset))
+            {
+                // Its predecessor never reached us: applying this one would reorder the history for good. Drop it
+                // (unacknowledged) and have the source read the partition again; later ones follow it the same way.
+                (gaps ??= []).Add(evt);
+                continue;
+            }
+
             if (evt.Offset >= 0) seen.Advance(evt.Partition, evt.Offset);
             batch.Add(evt);
             var index = evt.Type.AdvancesModel() ? runtime.Vocabulary.IndexOf(evt.ItemId) : 0;
             if (index > 0) items.Add(index);
         }
 
+        if (gaps is not null) RequestRedelivery(gaps);
         if (items.Count == 0)
         {
             if (batch.Count > 0) Commit(batch, null, runtime, 0, false);
@@ -207,6 +217,17 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         if (_eventsSinceCheckpoint >= _settings.CheckpointEveryEvents) Checkpoint();
         else if (_eventsSinceCheckpoint > 0 && !Timers.IsTimerActive(CheckpointTimer))
             Timers.StartSingleTimer(CheckpointTimer, CheckpointDue.Instance, _settings.CheckpointInterval);
+    }
+
+    private void RequestRedelivery(List<ApplyEvent> gaps)
+    {
+        EngineMetrics.EventsOutOfOrder.Inc(gaps.Count);
+        foreach (var group in gaps.Where(g => g.AckTo is not null).GroupBy(g => (g.AckTo!, g.Partition)))
+        {
+            _log.Warning("User {0}: event at offset {1} of partition {2} came before its predecessor at {3}; asking for redelivery",
+                _userId, group.First().Offset, group.Key.Partition, group.First().PreviousOffset);
+            group.Key.Item1.Tell(new RedeliveryNeeded(group.Key.Partition));
+        }
     }
 
     private void AcknowledgeDuplicate(ApplyEvent evt)

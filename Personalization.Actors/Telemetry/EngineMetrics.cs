@@ -23,6 +23,9 @@ public static class EngineMetrics
     public static readonly Counter Recommendations = Metrics.CreateCounter(
         "personalization_recommendations_total", "Recommendation queries answered.", new CounterConfiguration { LabelNames = ["source"] });
 
+    public static readonly Counter EventsOutOfOrder = Metrics.CreateCounter(
+        "personalization_events_out_of_order_total", "Events dropped because their predecessor was lost on the way (the source re-reads them in order).");
+
     public static readonly Counter StepFailures = Metrics.CreateCounter(
         "personalization_model_step_failures_total", "Model steps that failed and were retried.");
 }

@@ -26,6 +26,29 @@ public class IngestPipelineTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xuni
     }
 
     [Fact]
+    public async Task Each_event_names_its_users_previous_unacknowledged_event_and_dead_letters_are_nobodys_predecessor()
+    {
+        var topic = kafka.NewTopic(partitions: 1);
+        var u = Encoding.UTF8.GetBytes("u1");
+        var v = Encoding.UTF8.GetBytes("v1");
+        await KafkaTestKit.ProduceRawAsync(kafka.BootstrapServers, topic,
+        [
+            (u, Json("u1", "a"), 0),                      // 0
+            (v, Json("v1", "b"), 0),                      // 1
+            (u, "not json"u8.ToArray(), 0),               // 2 dead-lettered
+            (u, Json("u1", "c"), 0),                      // 3
+            (u, Json("u1", "d"), 0),                      // 4
+        ]);
+        var shards = CreateTestProbe();
+        using var deadLetters = new DeadLetterProducer(kafka.BootstrapServers);
+
+        IngestPipeline.Start(Sys, kafka.SourceSettings(topic), shards.Ref, deadLetters, partitionCount: 1);
+        var applied = Enumerable.Range(0, 4).Select(_ => shards.ExpectMsg<ApplyEvent>(Long)).ToDictionary(a => a.Offset, a => a.PreviousOffset);
+
+        Assert.Equal(new Dictionary<long, long> { [0] = -1, [1] = -1, [3] = 0, [4] = 3 }, applied);
+    }
+
+    [Fact]
     public async Task Poison_records_go_to_the_DLQ_with_their_reason_and_bytes_and_the_stream_goes_on()
     {
         var topic = kafka.NewTopic(partitions: 1);
