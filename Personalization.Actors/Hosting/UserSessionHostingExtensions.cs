@@ -1,5 +1,5 @@
-using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Sharding.External;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Personalization.Actors.Events;
@@ -23,25 +23,36 @@ public static class UserSessionHostingExtensions
             system => new PersonalizationSerializer(system));
 
     /// <summary>
-    /// The "user" shard region: one <see cref="UserSessionActor"/> per user, shard = the user's Kafka partition.
-    /// The model comes from the <see cref="IModelProvider"/> registered in DI.
+    /// The "user" shard region: one <see cref="UserSessionActor"/> per user, shard = the user's Kafka partition, placed
+    /// by <see cref="ExternalShardAllocationStrategy"/>: the node that Kafka assigns partition p records itself as the
+    /// home of shard p (<see cref="PartitionAlignedShards"/>), so ingest never crosses the network. The model comes from
+    /// the <see cref="IModelProvider"/> registered in DI.
     /// </summary>
     public static AkkaConfigurationBuilder WithUserSessions(this AkkaConfigurationBuilder builder, int partitions, UserSessionSettings settings, string? role = null) =>
-        builder.WithShardRegion<UserShardRegion>(
-            UserShardRegion.TypeName,
-            (_, _, resolver) =>
+        builder
+            .AddHocon(
+                // Shards follow partition moves within seconds rather than the default 10 s. A hand-off is a user
+                // checkpoint (milliseconds); when the region handing off is on a node that just died, the default 60 s
+                // hand-off timeout would hold its shards (and their users' events) for a minute.
+                "akka.cluster.sharding.rebalance-interval = 2s\nakka.cluster.sharding.handoff-timeout = 10s",
+                HoconAddMode.Prepend)
+            .StartActors((system, registry, resolver) =>
             {
                 var models = resolver.GetService<IModelProvider>();
-                return userId => UserSessionActor.PropsFor(userId, settings, models);
-            },
-            new UserMessageExtractor(partitions),
-            new ShardOptions
-            {
-                StateStoreMode = StateStoreMode.DData,
-                RememberEntities = false,
-                HandOffStopMessage = StopUser.Instance,
-                // Users passivate themselves (after a checkpoint); sharding's own idle passivation stays off.
-                ShouldPassivateIdleEntities = false,
-                Role = role,
+                var sharding = ClusterSharding.Get(system);
+                var shardingSettings = ClusterShardingSettings.Create(system)
+                    .WithRole(role)
+                    .WithRememberEntities(false)
+                    .WithStateStoreMode(StateStoreMode.DData)
+                    // Users passivate themselves (after a checkpoint); sharding's own idle passivation stays off.
+                    .WithPassivateIdleAfter(TimeSpan.Zero);
+                var region = sharding.Start(
+                    UserShardRegion.TypeName,
+                    userId => UserSessionActor.PropsFor(userId, settings, models),
+                    shardingSettings,
+                    new UserMessageExtractor(partitions),
+                    new ExternalShardAllocationStrategy(system, UserShardRegion.TypeName),
+                    StopUser.Instance);
+                registry.Register<UserShardRegion>(region);
             });
 }

@@ -22,6 +22,7 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
     private readonly UserSessionSettings _settings;
     private readonly IModelProvider _models;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Address _selfAddress = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
     private readonly Queue<ApplyEvent> _waiting = new();
     private readonly List<GetRecommendationsRequest> _waitingQueries = [];
 
@@ -57,6 +58,8 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
 
         Command<ApplyEvent>(evt =>
         {
+            // The source that sent it lives on another node: the event crossed the network (0 in steady state).
+            if (evt.AckTo is { Path.Address.HasGlobalScope: true } ackTo && ackTo.Path.Address != _selfAddress) EngineMetrics.RemoteDeliveries.Inc();
             _waiting.Enqueue(evt);
             if (!_stepInFlight) ProcessWaiting();
         });
@@ -224,7 +227,7 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         EngineMetrics.EventsOutOfOrder.Inc(gaps.Count);
         foreach (var group in gaps.Where(g => g.AckTo is not null).GroupBy(g => (g.AckTo!, g.Partition)))
         {
-            _log.Warning("User {0}: event at offset {1} of partition {2} came before its predecessor at {3}; asking for redelivery",
+            _log.Debug("User {0}: event at offset {1} of partition {2} came before its predecessor at {3}; asking for redelivery",
                 _userId, group.First().Offset, group.Key.Partition, group.First().PreviousOffset);
             group.Key.Item1.Tell(new RedeliveryNeeded(group.Key.Partition));
         }

@@ -26,6 +26,9 @@ public static class EngineMetrics
     public static readonly Counter EventsOutOfOrder = Metrics.CreateCounter(
         "personalization_events_out_of_order_total", "Events dropped because their predecessor was lost on the way (the source re-reads them in order).");
 
+    public static readonly Counter RemoteDeliveries = Metrics.CreateCounter(
+        "personalization_events_remote_total", "Events that reached their user on another node than the one that consumed them (partition-aligned shards keep this at 0).");
+
     public static readonly Counter StepFailures = Metrics.CreateCounter(
         "personalization_model_step_failures_total", "Model steps that failed and were retried.");
 }

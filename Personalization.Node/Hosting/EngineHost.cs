@@ -36,6 +36,7 @@ public static class EngineHost
         app.MapUserEndpoints();
         app.MapEventEndpoints();
         app.MapHealthEndpoints();
+        app.MapClusterEndpoints();
         app.MapMetrics("/metrics");
         return app;
     }
@@ -62,6 +63,9 @@ public static class EngineHost
                 SeedNodes = seeds,
                 SplitBrainResolver = new KeepMajorityOption(),
             })
+            .AddHocon(
+                $"akka.cluster.split-brain-resolver.stable-after = {cluster.StableAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}s",
+                HoconAddMode.Prepend)
             .WithPersonalizationSerialization()
             .WithCheckpointStore(new CheckpointStoreOptions(CheckpointStoreOptions.ParseProvider(options.Store.Provider), options.Store.ConnectionString))
             .WithUserSessions(options.Kafka.Partitions, new UserSessionSettings

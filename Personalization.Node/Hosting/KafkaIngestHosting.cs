@@ -73,8 +73,9 @@ public sealed class KafkaIngestService(
             ClientId = $"personalization-{Environment.MachineName}",
             MaxInFlightPerPartition = kafka.MaxInFlightPerPartition,
             SessionTimeoutMs = kafka.SessionTimeoutMs,
+            RedeliveryTimeout = TimeSpan.FromSeconds(kafka.RedeliveryTimeoutSeconds),
         };
-        _control = IngestPipeline.Start(system, settings, shardRegion, _deadLetters, kafka.Partitions);
+        _control = IngestPipeline.Start(system, settings, shardRegion, _deadLetters, kafka.Partitions, new PartitionAlignedShards(system));
         // However the node goes down (SIGTERM, `cluster leave`, downed by the split-brain resolver), ingest drains in
         // service-unbind: before sharding hands users off, so they can still acknowledge what they applied.
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "kafka-ingest-drain", async () =>

@@ -44,6 +44,9 @@ public sealed class NodeOptions
 
         public int SessionTimeoutMs { get; set; } = 10_000;
 
+        /// <summary>A partition whose oldest unacknowledged event waits this long is read again (lost events; see DESIGN.md).</summary>
+        public double RedeliveryTimeoutSeconds { get; set; } = 30;
+
         /// <summary>False: the node serves queries and accepts HTTP events but consumes nothing (a query-only node).</summary>
         public bool Consume { get; set; } = true;
 
@@ -82,6 +85,12 @@ public sealed class NodeOptions
 
         /// <summary>akka.tcp://personalization@host:port, comma separated. Empty: the node forms a cluster of its own.</summary>
         public string SeedNodes { get; set; } = "";
+
+        /// <summary>
+        /// How long the split-brain resolver (keep-majority) waits for a stable view before downing unreachable nodes.
+        /// A killed node's users wait this long (plus the Kafka session timeout) before they move.
+        /// </summary>
+        public double StableAfterSeconds { get; set; } = 20;
 
         public string[] SeedNodeList => SeedNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }

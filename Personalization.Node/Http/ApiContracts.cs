@@ -28,6 +28,8 @@ public sealed record AcceptedDto(int Accepted);
 
 public sealed record ErrorDto(string Error);
 
+public sealed record NodeShardsDto(string Node, IReadOnlyList<int> Partitions, IReadOnlyList<int> Shards, int LiveUsers);
+
 public sealed record HealthDto(string Status, IReadOnlyDictionary<string, string> Checks);
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
@@ -36,4 +38,5 @@ public sealed record HealthDto(string Status, IReadOnlyDictionary<string, string
 [JsonSerializable(typeof(AcceptedDto))]
 [JsonSerializable(typeof(ErrorDto))]
 [JsonSerializable(typeof(HealthDto))]
+[JsonSerializable(typeof(NodeShardsDto))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -2,21 +2,20 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
-using Xunit;
 
-namespace Personalization.Tests.Infrastructure;
+namespace Personalization.Node.Local;
 
 /// <summary>
 /// A throwaway PostgreSQL server from Debian's binaries (initdb + pg_ctl), on a free loopback port, in a temp folder
 /// that is removed on dispose. As root, the server runs as the "postgres" user (PostgreSQL refuses to run as root).
 /// </summary>
-public sealed class PostgresInstance : IAsyncDisposable
+public sealed class LocalPostgres : IAsyncDisposable
 {
     private readonly string _root;
     private readonly string _dataDir;
     private readonly string? _runAs;
 
-    private PostgresInstance(string root, int port, string? runAs)
+    private LocalPostgres(string root, int port, string? runAs)
     {
         _root = root;
         _dataDir = Path.Combine(root, "data");
@@ -34,13 +33,13 @@ public sealed class PostgresInstance : IAsyncDisposable
         : Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql").Order().Last() + "/bin"
         : throw new InvalidOperationException("PostgreSQL binaries not found: install postgresql (Debian) or set PG_BIN to the folder of initdb and pg_ctl");
 
-    public static async Task<PostgresInstance> StartAsync()
+    public static async Task<LocalPostgres> StartAsync()
     {
         var runAs = Environment.UserName == "root" ? "postgres" : null;
         var root = Path.Combine(Path.GetTempPath(), "pz-pg-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
         if (runAs is not null) await RunAsync("chown", $"{runAs} {root}", null);
-        var instance = new PostgresInstance(root, FreePort(), runAs);
+        var instance = new LocalPostgres(root, FreePort(), runAs);
         await instance.RunPgAsync("initdb", $"-D {instance._dataDir} -U postgres --auth=trust --no-sync -E UTF8");
         // fsync stays on: the store must be as durable as in production for the persistence tests to mean something.
         await instance.RunPgAsync("pg_ctl", $"-D {instance._dataDir} -l {root}/server.log -w -t 60 -o \"-p {instance.Port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200\" start");
@@ -93,14 +92,4 @@ public sealed class PostgresInstance : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-}
-
-/// <summary>One PostgreSQL server shared by every test of a collection; each test makes its own database.</summary>
-public sealed class PostgresFixture : IAsyncLifetime
-{
-    public PostgresInstance Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await PostgresInstance.StartAsync();
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
 }
