@@ -9,5 +9,6 @@ public static class NodeCli
         RunCommand.Create(),
         DemoCommand.Create(),
         BrokerCommand.Create(),
+        LocalClusterCommand.Create(),
     };
 }

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Hosting;
-using Personalization.Actors.Events;
 using Personalization.Actors.Kafka;
 using Personalization.Actors.Sharding;
 using Personalization.Node.Http;
@@ -22,12 +21,6 @@ public static class KafkaIngestHosting
         services.AddHostedService(sp => sp.GetRequiredService<KafkaIngestService>());
         services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<KafkaIngestService>());
         return services;
-    }
-
-    private sealed class KafkaEventPublisher(KafkaEventProducer producer) : IEventPublisher
-    {
-        public Task PublishAsync(IReadOnlyList<ListeningEvent> events, CancellationToken cancellationToken) =>
-            events.Count == 1 ? producer.ProduceAsync(events[0], cancellationToken) : producer.ProduceManyAsync(events, cancellationToken);
     }
 }
 
