@@ -21,19 +21,29 @@ public sealed class ClusterTests(PostgresFixture postgres, EngineTestContext con
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(120);
 
-    private async Task<LocalClusterHarness> ClusterAsync()
+    /// <summary>Three nodes up, every partition consumed and every shard on the node that consumes its partition.</summary>
+    private async Task<LocalClusterHarness> AlignedClusterAsync()
     {
         var topic = context.CreateTopic(LocalClusterHarness.Partitions);
         var database = await postgres.Server.CreateDatabaseAsync("pz_" + Guid.NewGuid().ToString("N")[..12]);
-        return LocalClusterHarness.Create(3, context.Broker.BootstrapServers, topic, database);
+        var cluster = LocalClusterHarness.Create(3, context.Broker.BootstrapServers, topic, database);
+        try
+        {
+            await cluster.StartAllAsync();
+            await cluster.WaitUntilShardsFollowPartitionsAsync(Settle);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
     }
 
     [Fact]
     public async Task Shards_follow_partitions_so_no_event_crosses_the_network_and_any_node_answers_for_any_user()
     {
-        await using var cluster = await ClusterAsync();
-        await cluster.StartAllAsync();
-        await cluster.WaitUntilShardsFollowPartitionsAsync(Settle);
+        await using var cluster = await AlignedClusterAsync();
         var remoteBefore = await cluster.RemoteDeliveriesAsync();
         var workload = SampleWorkload.Take(150);
 
@@ -47,9 +57,7 @@ public sealed class ClusterTests(PostgresFixture postgres, EngineTestContext con
     [Fact]
     public async Task Scaling_from_three_to_two_and_back_during_ingestion_loses_nothing_and_applies_nothing_twice()
     {
-        await using var cluster = await ClusterAsync();
-        await cluster.StartAllAsync();
-        await cluster.WaitUntilShardsFollowPartitionsAsync(Settle);
+        await using var cluster = await AlignedClusterAsync();
         var workload = SampleWorkload.Take(150);
         var produce = ProduceSlowlyAsync(cluster, workload, TimeSpan.FromSeconds(20));
 
@@ -67,9 +75,7 @@ public sealed class ClusterTests(PostgresFixture postgres, EngineTestContext con
     [Fact]
     public async Task A_node_killed_during_ingestion_is_replaced_by_the_survivors_with_nothing_lost_or_applied_twice()
     {
-        await using var cluster = await ClusterAsync();
-        await cluster.StartAllAsync();
-        await cluster.WaitUntilShardsFollowPartitionsAsync(Settle);
+        await using var cluster = await AlignedClusterAsync();
         var workload = SampleWorkload.Take(150);
         var produce = ProduceSlowlyAsync(cluster, workload, TimeSpan.FromSeconds(20));
 

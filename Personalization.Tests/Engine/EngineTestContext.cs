@@ -18,13 +18,7 @@ public sealed class EngineTestContext : IDisposable
     public OfflineModel Offline { get; }
 
     /// <summary>A fresh topic (and its DLQ) with <paramref name="partitions"/> partitions.</summary>
-    public string CreateTopic(int partitions)
-    {
-        var topic = "events-" + Guid.NewGuid().ToString("N")[..10];
-        Broker.CreateTopic(topic, partitions);
-        Broker.CreateTopic(DeadLetterProducer.DeadLetterTopicFor(topic), 1);
-        return topic;
-    }
+    public string CreateTopic(int partitions) => KafkaTestKit.NewTopic(Broker, partitions);
 
     public static string SqliteConnectionString() =>
         $"Data Source={Path.Combine(Path.GetTempPath(), "pz-test-" + Guid.NewGuid().ToString("N")[..10] + ".db")}";

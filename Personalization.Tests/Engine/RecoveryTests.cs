@@ -35,13 +35,7 @@ public sealed class RecoveryTests(PostgresFixture postgres, EngineTestContext co
         options.Kafka.GroupId += "-replay";
         var duplicatesBefore = EngineMetrics.DuplicatesSkipped.Value;
         await using var second = await TestNode.StartAsync(options);
-        await Eventually.AssertAsync(
-            () =>
-            {
-                Assert.True(EngineMetrics.DuplicatesSkipped.Value - duplicatesBefore >= workload.Events.Count);
-                return Task.CompletedTask;
-            },
-            ApplyTimeout);
+        await WaitForCounterAsync(EngineMetrics.DuplicatesSkipped, duplicatesBefore + workload.Events.Count);
 
         await EngineAssertions.AssertMatchesOfflineReplayAsync(second.Http, workload, context.Offline);
     }
@@ -59,13 +53,7 @@ public sealed class RecoveryTests(PostgresFixture postgres, EngineTestContext co
         var produce = ProduceSlowlyAsync(producer, workload);
         await using (var first = await TestNode.StartAsync(options))
         {
-            await Eventually.AssertAsync(
-                () =>
-                {
-                    Assert.True(EngineMetrics.EventsApplied.Value - appliedBefore >= workload.Events.Count / 3);
-                    return Task.CompletedTask;
-                },
-                ApplyTimeout);
+            await WaitForCounterAsync(EngineMetrics.EventsApplied, appliedBefore + workload.Events.Count / 3);
             await first.StopAsync();
         }
 
@@ -106,6 +94,16 @@ public sealed class RecoveryTests(PostgresFixture postgres, EngineTestContext co
         await EngineAssertions.WaitUntilAllAppliedAsync(second.Http, workload, ApplyTimeout);
         await EngineAssertions.AssertMatchesOfflineReplayAsync(second.Http, workload, context.Offline);
     }
+
+    /// <summary>In-process nodes share the process's counters; the tests of this collection run one at a time.</summary>
+    private static Task WaitForCounterAsync(Prometheus.Counter counter, double atLeast) =>
+        Eventually.AssertAsync(
+            () =>
+            {
+                Assert.True(counter.Value >= atLeast, $"{counter.Name} = {counter.Value}, waiting for {atLeast}");
+                return Task.CompletedTask;
+            },
+            ApplyTimeout);
 
     private async Task<string> ConnectionStringAsync(string store) => store == "sqlite"
         ? EngineTestContext.SqliteConnectionString()
