@@ -40,6 +40,15 @@ internal sealed class CommitBoard
         lock (_gate) return _entries.TryGetValue(partition, out var entry) ? entry.Committable : -1;
     }
 
+    /// <summary>Committable and committed positions of every open partition, by partition.</summary>
+    public List<PartitionPosition> Positions()
+    {
+        lock (_gate)
+        {
+            return _entries.OrderBy(e => e.Key).Select(e => new PartitionPosition(e.Key, e.Value.Committable, e.Value.Committed)).ToList();
+        }
+    }
+
     /// <summary>Forgets the partition; returns the offset still to commit for it, or -1.</summary>
     public long Close(int partition)
     {

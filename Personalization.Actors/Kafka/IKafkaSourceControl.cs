@@ -21,6 +21,9 @@ public interface IKafkaSourceControl
 
     /// <summary>Every record of the partition before this offset is acknowledged (-1: none yet, or not owned).</summary>
     long CommittablePosition(int partition);
+
+    /// <summary>Positions of the owned partitions and the in-flight counts, for operators.</summary>
+    KafkaSourceStatus Status();
 }
 
 /// <summary>

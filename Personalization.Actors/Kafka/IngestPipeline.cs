@@ -47,6 +47,8 @@ public sealed class IngestControl(IKafkaSourceControl source, Task streamComplet
 
     public long CommittablePosition(int partition) => source.CommittablePosition(partition);
 
+    public KafkaSourceStatus Status() => source.Status();
+
     public Task DrainAndShutdownAsync(TimeSpan timeout) => source.DrainAndShutdownAsync(timeout);
 
     public Task ShutdownAsync() => source.ShutdownAsync();

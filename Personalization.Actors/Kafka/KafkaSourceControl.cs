@@ -13,12 +13,28 @@ internal sealed class KafkaSourceControl : IKafkaSourceControl
     private readonly TaskCompletionSource<Action<SourceCommand>> _stage = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private KafkaPollLoop? _loop;
+    private CommitBoard? _board;
+    private long _inFlight;
+    private int _paused;
 
     public Task Completion => _completion.Task;
 
     public IReadOnlyCollection<int> AssignedPartitions => _loop?.AssignedPartitions ?? [];
 
     public long CommittablePosition(int partition) => _loop?.CommittablePosition(partition) ?? -1;
+
+    public KafkaSourceStatus Status() => new(
+        _board?.Positions() ?? [],
+        Volatile.Read(ref _inFlight),
+        _loop?.Buffered ?? 0,
+        Volatile.Read(ref _paused));
+
+    /// <summary>From the stage, with its gauges: counts only the stage's thread knows.</summary>
+    internal void Report(long inFlight, int pausedPartitions)
+    {
+        Volatile.Write(ref _inFlight, inFlight);
+        Volatile.Write(ref _paused, pausedPartitions);
+    }
 
     public Task DrainAndShutdownAsync(TimeSpan timeout) => SendAsync(new DrainCommand(timeout));
 
@@ -42,8 +58,9 @@ internal sealed class KafkaSourceControl : IKafkaSourceControl
         await Completion.ConfigureAwait(false);
     }
 
-    internal void Attach(Action<SourceCommand> commands, KafkaPollLoop loop)
+    internal void Attach(Action<SourceCommand> commands, KafkaPollLoop loop, CommitBoard board)
     {
+        _board = board;
         _loop = loop;
         loop.Completion.ContinueWith(t =>
         {

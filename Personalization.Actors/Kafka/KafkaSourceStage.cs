@@ -87,7 +87,7 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
             var events = GetAsyncCallback<PollEvent>(OnPollEvent);
             var commands = GetAsyncCallback<SourceCommand>(OnCommand);
             _loop = new KafkaPollLoop(_settings, _board, _metrics, self, events, _stage._listener, Log);
-            _control.Attach(commands, _loop);
+            _control.Attach(commands, _loop, _board);
             _loop.Start();
             ScheduleRepeatedly(MetricsTimer, TimeSpan.FromMilliseconds(250));
         }
@@ -338,6 +338,7 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
         {
             _metrics.InFlight.Set(_inFlight);
             _metrics.PausedPartitions.Set(_pausedCount);
+            _control.Report(_inFlight, _pausedCount);
             _metrics.Buffered.Set(_loop?.Buffered ?? 0);
         }
     }

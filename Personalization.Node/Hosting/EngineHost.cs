@@ -5,6 +5,7 @@ using Akka.Remote.Hosting;
 using Personalization.Actors.Hosting;
 using Personalization.Actors.Sessions;
 using Personalization.Node.Http;
+using Personalization.Node.Http.Admin;
 using Prometheus;
 
 namespace Personalization.Node.Hosting;
@@ -37,6 +38,7 @@ public static class EngineHost
         app.MapEventEndpoints();
         app.MapHealthEndpoints();
         app.MapClusterEndpoints();
+        app.MapAdminEndpoints();
         app.MapMetrics("/metrics");
         return app;
     }

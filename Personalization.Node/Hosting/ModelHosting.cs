@@ -13,10 +13,12 @@ public static class ModelHosting
         services.AddSingleton(_ =>
         {
             var batcher = new InferenceBatcherOptions { Model = OnnxModelOptions.Default with { MaxStepBatch = options.MaxBatch } };
-            var registry = new ModelRegistry(path => InferenceBatcher.Open(path, batcher));
-            registry.Load(RepoFiles.Resolve(options.Path));
-            return registry;
+            var loader = new ModelLoader(new ModelRegistry(path => InferenceBatcher.Open(path, batcher)));
+            loader.Load(options.Path);
+            return loader;
         });
+        // The loader owns the registry; the registry is registered on its own so DI disposes it (models, threads).
+        services.AddSingleton(sp => sp.GetRequiredService<ModelLoader>().Registry);
         services.AddSingleton<IModelProvider>(sp => sp.GetRequiredService<ModelRegistry>());
         services.AddSingleton<IReadinessCheck, ModelReadiness>();
         return services;

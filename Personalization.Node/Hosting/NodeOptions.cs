@@ -20,6 +20,8 @@ public sealed class NodeOptions
 
     public SessionOptions Sessions { get; set; } = new();
 
+    public ConsoleOptions Console { get; set; } = new();
+
     public sealed class HttpOptions
     {
         /// <summary>Interface to listen on; 0.0.0.0 in a pod, 127.0.0.1 is fine on a laptop.</summary>
@@ -106,5 +108,16 @@ public sealed class NodeOptions
         public int SnapshotEveryCheckpoints { get; set; } = 20;
 
         public double IdleTimeoutSeconds { get; set; } = 120;
+    }
+
+    public sealed class ConsoleOptions
+    {
+        /// <summary>
+        /// Bearer token of the operator console's admin API (/admin/…). Empty: the admin API answers only requests
+        /// from loopback (127.0.0.1, ::1), so a node without a token cannot be steered from the network.
+        /// </summary>
+        public string Token { get; set; } = "";
+
+        public bool HasToken => !string.IsNullOrWhiteSpace(Token);
     }
 }

@@ -23,7 +23,6 @@ public sealed class KustomizeTests
     /// </summary>
     private static readonly Dictionary<string, string> PendingSettings = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["Console:Token"] = "operator console credentials (the console is not built yet)",
     };
 
     private const string Prefix = "Personalization__";

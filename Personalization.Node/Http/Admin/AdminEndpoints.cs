@@ -1,0 +1,25 @@
+using Personalization.Node.Hosting;
+
+namespace Personalization.Node.Http.Admin;
+
+/// <summary>
+/// The operator console's API. Everything lives under /admin so one rule (an ingress path, a NetworkPolicy, a proxy)
+/// can keep it off the public surface; <see cref="ConsoleAccess"/> guards every endpoint of the group.
+/// </summary>
+public static class AdminEndpoints
+{
+    public const string Prefix = "/admin";
+
+    public static void MapAdminEndpoints(this IEndpointRouteBuilder app)
+    {
+        var options = app.ServiceProvider.GetRequiredService<NodeOptions>();
+        var admin = app.MapGroup(Prefix).AddEndpointFilter(new ConsoleAccessFilter(new ConsoleAccess(options.Console.Token)));
+        admin.MapAdminClusterEndpoints();
+        admin.MapAdminShardingEndpoints();
+        admin.MapAdminModelEndpoints();
+        admin.MapAdminIngestEndpoints();
+    }
+
+    internal static IResult Error(int status, string message) =>
+        Results.Json(new ErrorDto(message), AdminJsonContext.Default.ErrorDto, statusCode: status);
+}
