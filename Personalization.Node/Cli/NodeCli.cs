@@ -10,5 +10,6 @@ public static class NodeCli
         DemoCommand.Create(),
         BrokerCommand.Create(),
         LocalClusterCommand.Create(),
+        ConsoleVerb.Create(),
     };
 }

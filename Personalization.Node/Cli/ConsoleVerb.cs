@@ -1,0 +1,60 @@
+using System.CommandLine;
+using Personalization.Node.OperatorConsole;
+using Spectre.Console;
+
+namespace Personalization.Node.Cli;
+
+/// <summary>
+/// `console`: the operator console (pbm's vocabulary plus the engine's commands) against one or more nodes' admin
+/// API. With command words it runs that one command; without, it opens the interactive <c>pz&gt;</c> prompt.
+/// A verb of the node binary rather than a project of its own: the container image already has it, and the client
+/// reads the API's bodies with the very records the node writes.
+/// </summary>
+public static class ConsoleVerb
+{
+    public static Command Create()
+    {
+        var nodes = new Option<string[]>("--node")
+        {
+            Description = $"node HTTP address; repeat (or comma-separate) to run the command on several nodes (default {ConsoleConnection.DefaultNode})",
+            DefaultValueFactory = _ => [ConsoleConnection.DefaultNode],
+        };
+        var token = new Option<string?>("--token") { Description = $"console token (default: ${ConsoleConnection.TokenVariable})" };
+        var timeout = new Option<double>("--timeout") { Description = "seconds to wait for each answer", DefaultValueFactory = _ => 30 };
+        var words = new Argument<string[]>("command") { Description = "command words, e.g. cluster show; none: interactive prompt (help lists the commands)", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("console", "Operator console: cluster, sharding, model, ingest and user commands against running nodes")
+        {
+            nodes, token, timeout, words,
+        };
+        command.SetAction(async (result, ct) =>
+        {
+            var console = AnsiConsole.Console;
+            if (result.GetValue(timeout) is not (> 0 and var seconds))
+            {
+                ConsoleViews.Error(console, "--timeout must be a positive number of seconds");
+                return ConsoleExitCodes.Usage;
+            }
+
+            var (clients, problem) = ConsoleConnection.Create(result.GetValue(nodes) ?? [], result.GetValue(token), TimeSpan.FromSeconds(seconds));
+            if (problem is not null)
+            {
+                ConsoleViews.Error(console, problem);
+                return ConsoleExitCodes.Usage;
+            }
+
+            var session = new ConsoleSession(console, clients);
+            var commandWords = result.GetValue(words) ?? [];
+            if (commandWords.Length == 0) return await InteractiveConsole.RunAsync(System.Console.In, console, session, ct);
+
+            var parsed = ConsoleCommandParser.Parse(commandWords);
+            if (parsed.Command is null)
+            {
+                ConsoleViews.Error(console, parsed.Error!);
+                return ConsoleExitCodes.Usage;
+            }
+
+            return await session.ExecuteAsync(parsed.Command, ct);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Personalization.Node.Http;
+using Personalization.Node.Http.Admin;
+
+namespace Personalization.Node.OperatorConsole;
+
+/// <summary>
+/// The console's side of one node's HTTP API: /admin/… with the bearer token, and the public /users/… queries.
+/// Every failure becomes a <see cref="ConsoleFailure"/> with a sentence an operator can act on.
+/// </summary>
+public sealed class AdminClient
+{
+    private readonly HttpClient _http;
+    private readonly string? _token;
+
+    /// <param name="http">Its BaseAddress is the node (http://host:8080); its Timeout bounds every command.</param>
+    public AdminClient(HttpClient http, string? token)
+    {
+        ArgumentNullException.ThrowIfNull(http.BaseAddress);
+        _http = http;
+        _token = string.IsNullOrWhiteSpace(token) ? null : token.Trim();
+    }
+
+    public Uri Node => _http.BaseAddress!;
+
+    public Task<ClusterStateDto> ClusterAsync(CancellationToken ct) => GetAsync("admin/cluster", AdminJsonContext.Default.ClusterStateDto, ct);
+
+    public Task<MessageDto> ClusterActionAsync(string action, string address, CancellationToken ct) =>
+        PostAsync($"admin/cluster/{action}", new ClusterAddressRequest(address), AdminJsonContext.Default.ClusterAddressRequest, AdminJsonContext.Default.MessageDto, ct);
+
+    public Task<ShardingRegionsDto> RegionsAsync(CancellationToken ct) => GetAsync("admin/sharding/regions", AdminJsonContext.Default.ShardingRegionsDto, ct);
+
+    public Task<ClusterShardingStatsDto> RegionStatsAsync(string typeName, CancellationToken ct) =>
+        GetAsync($"admin/sharding/{Uri.EscapeDataString(typeName)}/region-stats", AdminJsonContext.Default.ClusterShardingStatsDto, ct);
+
+    public Task<ShardRegionStateDto> ShardStatsAsync(string typeName, CancellationToken ct) =>
+        GetAsync($"admin/sharding/{Uri.EscapeDataString(typeName)}/shard-stats", AdminJsonContext.Default.ShardRegionStateDto, ct);
+
+    public Task<ModelStatusDto> ModelAsync(CancellationToken ct) => GetAsync("admin/model", AdminJsonContext.Default.ModelStatusDto, ct);
+
+    public Task<ModelStatusDto> LoadModelAsync(string folder, CancellationToken ct) =>
+        PostAsync("admin/model/load", new ModelLoadRequest(folder), AdminJsonContext.Default.ModelLoadRequest, AdminJsonContext.Default.ModelStatusDto, ct);
+
+    public Task<IngestStatusDto> IngestAsync(CancellationToken ct) => GetAsync("admin/ingest", AdminJsonContext.Default.IngestStatusDto, ct);
+
+    public Task<SessionDto> SessionAsync(string userId, CancellationToken ct) =>
+        GetAsync($"users/{Uri.EscapeDataString(userId)}/session", ApiJsonContext.Default.SessionDto, ct);
+
+    public Task<RecommendationsDto> RecommendationsAsync(string userId, int k, CancellationToken ct) =>
+        GetAsync($"users/{Uri.EscapeDataString(userId)}/recommendations?k={k}", ApiJsonContext.Default.RecommendationsDto, ct);
+
+    private Task<T> GetAsync<T>(string path, JsonTypeInfo<T> answer, CancellationToken ct) =>
+        SendAsync(() => new HttpRequestMessage(HttpMethod.Get, path), answer, ct);
+
+    private Task<T> PostAsync<TBody, T>(string path, TBody body, JsonTypeInfo<TBody> bodyInfo, JsonTypeInfo<T> answer, CancellationToken ct) =>
+        SendAsync(() => new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, bodyInfo) }, answer, ct);
+
+    private async Task<T> SendAsync<T>(Func<HttpRequestMessage> create, JsonTypeInfo<T> answer, CancellationToken ct)
+    {
+        using var request = create();
+        if (_token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ConsoleFailure(ConsoleExitCodes.Unreachable, $"cannot reach the node at {Node}: {e.Message}");
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new ConsoleFailure(ConsoleExitCodes.Unreachable, $"the node at {Node} did not answer within {_http.Timeout.TotalSeconds:0} s");
+        }
+
+        using (response)
+        {
+            if (response.IsSuccessStatusCode)
+            {
+                try
+                {
+                    return await response.Content.ReadFromJsonAsync(answer, ct)
+                           ?? throw new ConsoleFailure(ConsoleExitCodes.Refused, $"{Node} answered {request.RequestUri} with an empty body");
+                }
+                catch (JsonException e)
+                {
+                    throw new ConsoleFailure(ConsoleExitCodes.Refused, $"{Node} answered {request.RequestUri} with a body the console does not understand ({e.Message}); is it a personalization node of this version?");
+                }
+            }
+
+            var message = await ErrorMessageAsync(response, ct);
+            throw response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized => new ConsoleFailure(ConsoleExitCodes.Unauthorized,
+                    $"the node refused the request (401): {message}; pass --token or set {ConsoleConnection.TokenVariable}"),
+                HttpStatusCode.Forbidden => new ConsoleFailure(ConsoleExitCodes.Unauthorized, $"the node refused the request (403): {message}"),
+                HttpStatusCode.NotFound when message.Length == 0 => new ConsoleFailure(ConsoleExitCodes.Refused,
+                    $"{Node} has no {request.RequestUri} (404); is it a personalization node with the operator console?"),
+                _ => new ConsoleFailure(ConsoleExitCodes.Refused, $"{message} ({(int)response.StatusCode})"),
+            };
+        }
+    }
+
+    // Our endpoints answer {"error": "…"}; anything else (a proxy's page) is shown briefly as it came.
+    private static async Task<string> ErrorMessageAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var text = await response.Content.ReadAsStringAsync(ct);
+        try
+        {
+            if (JsonSerializer.Deserialize(text, AdminJsonContext.Default.ErrorDto) is { Error.Length: > 0 } error) return error.Error;
+        }
+        catch (JsonException)
+        {
+        }
+
+        text = text.Trim();
+        return text.Length <= 200 ? text : text[..200] + "…";
+    }
+}

@@ -1,0 +1,100 @@
+using System.Globalization;
+using Personalization.Node.Http;
+using Personalization.Node.Http.Admin;
+
+namespace Personalization.Node.OperatorConsole;
+
+/// <summary>A parse: either a command or a sentence saying what is wrong with the words.</summary>
+public sealed record ParsedCommand(ConsoleCommand? Command, string? Error)
+{
+    public static ParsedCommand Ok(ConsoleCommand command) => new(command, null);
+
+    public static ParsedCommand Fail(string error) => new(null, error);
+}
+
+/// <summary>A command of the catalog: its words, its arguments as shown in help, what it does, how to build it.</summary>
+public sealed record CommandSpec(string Name, string Arguments, string Description, int MinArguments, int MaxArguments, Func<IReadOnlyList<string>, ParsedCommand> Build)
+{
+    public string[] Words { get; } = Name.Split(' ');
+
+    public string Usage => Arguments.Length == 0 ? Name : $"{Name} {Arguments}";
+}
+
+/// <summary>
+/// Words → command, pure (no terminal, no network), with pbm's vocabulary (<c>cluster show</c>,
+/// <c>cluster-sharding region-stats user</c>, …) plus the engine's commands. Command words are case-insensitive;
+/// arguments are kept as typed.
+/// </summary>
+public static class ConsoleCommandParser
+{
+    public const string DefaultShardType = "user";
+    public const int DefaultK = 10;
+
+    public static IReadOnlyList<CommandSpec> Catalog { get; } =
+    [
+        new("cluster show", "", "members (oldest first), status, roles, unreachable, leader, this node", 0, 0, _ => ParsedCommand.Ok(new ClusterShowCommand())),
+        new("cluster leave", "<address>", "the member leaves gracefully (hands off its shards, then stops)", 1, 1, a => Address(a[0], x => new ClusterLeaveCommand(x))),
+        new("cluster down", "<address>", "marks an unreachable member down (no hand-off)", 1, 1, a => Address(a[0], x => new ClusterDownCommand(x))),
+        new("cluster join", "<address>", "this node joins the cluster of <address>", 1, 1, a => Address(a[0], x => new ClusterJoinCommand(x))),
+        new("cluster-sharding regions", "", "shard region type names", 0, 0, _ => ParsedCommand.Ok(new ShardingRegionsCommand())),
+        new("cluster-sharding region-stats", "[type]", "shards and entities per region across the cluster (type: user)", 0, 1, a => ParsedCommand.Ok(new ShardingRegionStatsCommand(TypeName(a)))),
+        new("cluster-sharding shard-stats", "[type]", "shards and entities hosted on this node (type: user)", 0, 1, a => ParsedCommand.Ok(new ShardingShardStatsCommand(TypeName(a)))),
+        new("model show", "", "current model (name, version, D, items), where it came from, A/B variants", 0, 0, _ => ParsedCommand.Ok(new ModelShowCommand())),
+        new("model load", "<folder>", "validates a model folder on the node and hot-swaps it; a bad one is refused", 1, 1, a => ParsedCommand.Ok(new ModelLoadCommand(a[0]))),
+        new("ingest status", "", "partitions consumed here, acknowledged/committed offsets, in flight", 0, 0, _ => ParsedCommand.Ok(new IngestStatusCommand())),
+        new("user show", "<id>", "the user's live session", 1, 1, a => User(a[0], id => ParsedCommand.Ok(new UserShowCommand(id)))),
+        new("user recommend", "<id> [k]", $"the user's top k items (k: {DefaultK}, at most {UserEndpoints.MaxK})", 1, 2, a => User(a[0], id => Recommend(id, a))),
+        new("help", "", "lists the commands", 0, 0, _ => ParsedCommand.Ok(new HelpCommand())),
+        new("exit", "", "leaves the interactive console (also: quit)", 0, 0, _ => ParsedCommand.Ok(new ExitCommand())),
+    ];
+
+    public static ParsedCommand Parse(IReadOnlyList<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        if (words.Count == 0 || words.All(string.IsNullOrWhiteSpace)) return ParsedCommand.Fail("no command; type help for the list");
+        if (words.Count == 1 && words[0].Equals("quit", StringComparison.OrdinalIgnoreCase)) return ParsedCommand.Ok(new ExitCommand());
+        if (words.Count == 1 && words[0] is "?" or "-h" or "--help") return ParsedCommand.Ok(new HelpCommand());
+
+        // Longest match first: "cluster show" is two words, "help" one.
+        var spec = Catalog
+            .Where(s => s.Words.Length <= words.Count && s.Words.Select((w, i) => w.Equals(words[i], StringComparison.OrdinalIgnoreCase)).All(m => m))
+            .MaxBy(s => s.Words.Length);
+        if (spec is null) return Unknown(words);
+
+        var arguments = words.Skip(spec.Words.Length).ToArray();
+        if (arguments.Length < spec.MinArguments || arguments.Length > spec.MaxArguments)
+        {
+            var problem = arguments.Length < spec.MinArguments ? "missing argument" : $"unexpected \"{arguments[spec.MaxArguments]}\"";
+            return ParsedCommand.Fail($"{spec.Name}: {problem}; usage: {spec.Usage}");
+        }
+
+        var parsed = spec.Build(arguments);
+        return parsed.Error is null ? parsed : ParsedCommand.Fail($"{spec.Name}: {parsed.Error}");
+    }
+
+    private static ParsedCommand Unknown(IReadOnlyList<string> words)
+    {
+        var group = Catalog.Where(s => s.Words.Length > 1 && s.Words[0].Equals(words[0], StringComparison.OrdinalIgnoreCase)).ToArray();
+        if (group.Length == 0) return ParsedCommand.Fail($"unknown command \"{words[0]}\"; type help for the list");
+        var what = words.Count > 1 ? $"unknown subcommand \"{words[1]}\"" : "a subcommand is missing";
+        return ParsedCommand.Fail($"{group[0].Words[0]}: {what}; one of: {string.Join(", ", group.Select(s => s.Usage))}");
+    }
+
+    private static ParsedCommand Address(string text, Func<string, ConsoleCommand> build) =>
+        ClusterAddresses.TryParse(text, out var address, out var problem) ? ParsedCommand.Ok(build(address!.ToString())) : ParsedCommand.Fail(problem);
+
+    private static string TypeName(IReadOnlyList<string> arguments) => arguments.Count == 0 ? DefaultShardType : arguments[0];
+
+    private static ParsedCommand User(string id, Func<string, ParsedCommand> build) =>
+        id.Length > Personalization.Actors.Events.ListeningEventJson.MaxIdLength
+            ? ParsedCommand.Fail($"the user id is longer than {Personalization.Actors.Events.ListeningEventJson.MaxIdLength} characters")
+            : build(id);
+
+    private static ParsedCommand Recommend(string id, IReadOnlyList<string> arguments)
+    {
+        if (arguments.Count == 1) return ParsedCommand.Ok(new UserRecommendCommand(id, DefaultK));
+        return int.TryParse(arguments[1], NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k is >= 1 and <= UserEndpoints.MaxK
+            ? ParsedCommand.Ok(new UserRecommendCommand(id, k))
+            : ParsedCommand.Fail($"k must be an integer from 1 to {UserEndpoints.MaxK}, got \"{arguments[1]}\"");
+    }
+}
