@@ -64,7 +64,7 @@ public static class ConsoleViews
         table.AddRow(Cells(
             model.Current.Name, model.Current.Version,
             model.Current.StateSize.ToString(CultureInfo.InvariantCulture), model.Current.Items.ToString(CultureInfo.InvariantCulture),
-            model.LoadedAt.ToString("yyyy-MM-dd HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture), model.Loads.ToString(CultureInfo.InvariantCulture), model.Path));
+            model.LoadedAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture), model.Loads.ToString(CultureInfo.InvariantCulture), model.Path));
         console.Write(table);
         if (model.Variants.Count == 0)
         {
@@ -85,7 +85,7 @@ public static class ConsoleViews
 
     public static void Ingest(IAnsiConsole console, IngestStatusDto ingest)
     {
-        console.WriteLine($"{(ingest.Consuming ? "consuming" : "not consuming")}: {ingest.Detail} (topic {ingest.Topic}, group {ingest.Group})");
+        console.WriteLine($"ingest: {ingest.Detail} (topic {ingest.Topic}, group {ingest.Group})");
         var table = NewTable("partition", "acknowledged up to", "committed");
         foreach (var p in ingest.Partitions)
             table.AddRow(Cells(p.Partition.ToString(CultureInfo.InvariantCulture), Offset(p.Committable), Offset(p.Committed)));

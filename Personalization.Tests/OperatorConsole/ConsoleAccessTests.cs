@@ -2,7 +2,7 @@ using System.Net;
 using Personalization.Node.Http.Admin;
 using Xunit;
 
-namespace Personalization.Tests.Console;
+namespace Personalization.Tests.OperatorConsole;
 
 /// <summary>Who the admin API lets in: every case of <see cref="ConsoleAccess"/>.</summary>
 public sealed class ConsoleAccessTests

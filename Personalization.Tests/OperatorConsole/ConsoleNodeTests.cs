@@ -9,7 +9,7 @@ using Personalization.Tests.Infrastructure;
 using Personalization.Tests.Model;
 using Xunit;
 
-namespace Personalization.Tests.Console;
+namespace Personalization.Tests.OperatorConsole;
 
 /// <summary>The console's commands against whole nodes: the admin API through Akka, and the client that prints it.</summary>
 public sealed class ConsoleNodeTests(ConsoleNodeFixture nodes) : IClassFixture<ConsoleNodeFixture>
@@ -131,9 +131,11 @@ public sealed class ConsoleNodeTests(ConsoleNodeFixture nodes) : IClassFixture<C
     }
 
     [Fact]
-    public async Task Ingest_status_shows_the_partitions_this_node_consumes()
+    public async Task Ingest_status_shows_the_partitions_this_node_consumes_and_their_offsets_once_durable()
     {
         var client = ConsoleNodeFixture.Client(nodes.Open);
+        var body = "[" + string.Join(",", Enumerable.Range(0, 20).Select(i => $$"""{"user":"ingest-{{i}}","item":"1","type":"play"}""")) + "]";
+        Assert.Equal(HttpStatusCode.Accepted, (await nodes.Open.Http.PostAsync("/events", new StringContent(body, Encoding.UTF8, "application/json"))).StatusCode);
 
         await Eventually.AssertAsync(async () =>
         {
@@ -141,7 +143,12 @@ public sealed class ConsoleNodeTests(ConsoleNodeFixture nodes) : IClassFixture<C
             Assert.True(ingest.Consuming, ingest.Detail);
             Assert.Equal(nodes.Open.Options.Kafka.Topic, ingest.Topic);
             Assert.Equal(Enumerable.Range(0, ConsoleNodeFixture.Partitions), ingest.Partitions.Select(p => p.Partition));
-        });
+            // Offsets are positions (next to read): together they cover at least the 20 events sent here.
+            Assert.True(ingest.Partitions.Sum(p => p.Committed) >= 20, $"committed {string.Join(" ", ingest.Partitions.Select(p => p.Committed))}");
+            Assert.All(ingest.Partitions, p => Assert.Equal(p.Committable, p.Committed));
+            Assert.Equal(0, ingest.InFlight);
+            Assert.True(ingest.EventsApplied >= 20);
+        }, TimeSpan.FromSeconds(60));
     }
 
     [Fact]
@@ -170,10 +177,10 @@ public sealed class ConsoleNodeTests(ConsoleNodeFixture nodes) : IClassFixture<C
         var right = await http.SendAsync(rightRequest);
 
         Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
-        Assert.Contains("Authorization: Bearer <console token>", await none.Content.ReadAsStringAsync());
+        Assert.Contains("Authorization: Bearer <console token>", (await none.Content.ReadFromJsonAsync(AdminJsonContext.Default.ErrorDto))!.Error);
         Assert.Equal("Bearer", none.Headers.WwwAuthenticate.Single().Scheme);
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
-        Assert.Contains("the console token is wrong", await wrong.Content.ReadAsStringAsync());
+        Assert.Equal("the console token is wrong", (await wrong.Content.ReadFromJsonAsync(AdminJsonContext.Default.ErrorDto))!.Error);
         Assert.Equal(HttpStatusCode.Unauthorized, mutating.StatusCode);
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         Assert.Equal("Up", (await right.Content.ReadFromJsonAsync(AdminJsonContext.Default.ClusterStateDto))!.Members.Single().Status);

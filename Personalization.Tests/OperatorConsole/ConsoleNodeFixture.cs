@@ -6,7 +6,7 @@ using Personalization.Tests.Infrastructure;
 using Spectre.Console;
 using Xunit;
 
-namespace Personalization.Tests.Console;
+namespace Personalization.Tests.OperatorConsole;
 
 /// <summary>
 /// One embedded broker and two whole nodes (each a cluster of one) for the console tests: <see cref="Open"/> has no

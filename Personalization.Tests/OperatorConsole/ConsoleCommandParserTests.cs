@@ -1,7 +1,7 @@
 using Personalization.Node.OperatorConsole;
 using Xunit;
 
-namespace Personalization.Tests.Console;
+namespace Personalization.Tests.OperatorConsole;
 
 /// <summary>Words → commands, and the sentences bad words get; no terminal, no node.</summary>
 public sealed class ConsoleCommandParserTests
