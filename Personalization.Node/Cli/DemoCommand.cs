@@ -31,8 +31,9 @@ public static class DemoCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(int port, int rate, int partitions, string dataPath, string modelPath, CancellationToken ct)
+    private static async Task<int> RunAsync(int port, int rate, int partitions, string dataPath, string modelPath, CancellationToken cancel)
     {
+        var ct = cancel;
         if (rate < 1) return Fail("--rate must be at least 1 event per second");
         if (partitions < 1) return Fail("--partitions must be at least 1");
         dataPath = RepoFiles.Resolve(dataPath);
@@ -59,6 +60,9 @@ public static class DemoCommand
             // The demo's own output is the progress and the answers: the engine logs warnings only.
             await using var app = EngineHost.Build(options, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
             await app.StartAsync(ct);
+            // SIGTERM stops the host (coordinated shutdown) before the command line's token fires: stop replaying then too.
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancel, app.Lifetime.ApplicationStopping);
+            ct = stopping.Token;
             await NodeReadiness.WaitUntilReadyAsync(app.Services, TimeSpan.FromSeconds(60), ct);
 
             var watched = sample.GroupBy(e => e.User).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Take(3).Select(g => g.Key).ToArray();
@@ -109,7 +113,7 @@ public static class DemoCommand
             await app.WaitForShutdownAsync(ct);
             return 0;
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested || cancel.IsCancellationRequested)
         {
             return 0;
         }
