@@ -86,6 +86,13 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         Command<RankingFailed>(failed =>
         {
             _scoreInFlight = false;
+            if (failed.Cause is ObjectDisposedException && _models.ForUser(_userId) != failed.Runtime)
+            {
+                // The model was swapped under the query: answer with the new one (after the state is rebuilt).
+                OnQuery(null);
+                return;
+            }
+
             _log.Warning(failed.Cause, "Scoring for user {0} failed", _userId);
             foreach (var q in _waitingQueries) q.ReplyTo.Tell(new Status.Failure(failed.Cause));
             _waitingQueries.Clear();
@@ -319,7 +326,7 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         runtime.TopKAsync(_session.State, size, exclude).PipeTo(
             Self,
             success: items => new RankingCompleted(new Ranking(items, steps, events, size)),
-            failure: ex => new RankingFailed(ex));
+            failure: ex => new RankingFailed(ex, runtime));
     }
 
     private void OnRankingCompleted(RankingCompleted done)
@@ -404,7 +411,7 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
 
     private sealed record RankingCompleted(Ranking Ranking);
 
-    private sealed record RankingFailed(Exception Cause);
+    private sealed record RankingFailed(Exception Cause, IModelRuntime Runtime);
 
     private sealed class CheckpointDue
     {

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Personalization.Actors.Kafka;
+using Personalization.Actors.Model;
 using Personalization.Node.Http;
 using Personalization.Tests.Infrastructure;
 using Xunit;
@@ -118,6 +120,32 @@ public sealed class EndToEndTests(EngineTestContext context) : IClassFixture<Eng
         var metrics = await node.Http.GetStringAsync("/metrics");
         Assert.Contains("personalization_events_applied_total", metrics);
         Assert.Contains("personalization_recommendations_total", metrics);
+    }
+
+    [Fact]
+    public async Task A_hot_swapped_model_answers_at_once_with_user_states_rebuilt_from_their_recent_items()
+    {
+        var workload = SampleWorkload.Take(20);
+        var topic = context.CreateTopic(partitions: 2);
+        await using var node = await TestNode.StartAsync(TestNode.CreateOptions(context.Broker.BootstrapServers, topic, 2, "sqlite", EngineTestContext.SqliteConnectionString()));
+        using (var producer = new KafkaEventProducer(context.Broker.BootstrapServers, topic)) await producer.ProduceManyAsync(workload.Events);
+        await EngineAssertions.WaitUntilAllAppliedAsync(node.Http, workload, ApplyTimeout);
+        using var copy = Model.TestModelFolder.Copy();
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(copy.File("manifest.json")))!;
+        manifest["version"] = "swapped-" + Guid.NewGuid().ToString("N")[..6];
+        File.WriteAllText(copy.File("manifest.json"), manifest.ToJsonString());
+
+        node.App.Services.GetRequiredService<ModelRegistry>().Load(copy.Path);
+
+        // Same weights under a new version: every user rebuilds its state from the recent items it kept (all of its
+        // items here, as these users have fewer than 50), so the answers equal the offline replay again.
+        foreach (var (user, items) in workload.ItemsByUser.Where(u => u.Value.Count <= EngineAssertions.RecentCapacity))
+        {
+            var answer = await node.Http.GetFromJsonAsync($"/users/{user}/recommendations?k=10", ApiJsonContext.Default.RecommendationsDto);
+            Assert.Equal(manifest["version"]!.GetValue<string>(), answer!.Model.Version);
+            var expected = context.Offline.TopK(items, 10, EngineAssertions.RecentCapacity);
+            Assert.Equal(expected.Select(e => context.Offline.Vocabulary.IdAt(e.Index)), answer.Items.Select(i => i.ItemId));
+        }
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

@@ -3,9 +3,7 @@ namespace Personalization.Tests.Model;
 /// <summary>The real model folder (models/default at the repository root) and altered copies of it.</summary>
 internal static class TestModelFolder
 {
-    private static readonly Lazy<string> Root = new(FindRepositoryRoot);
-
-    public static string RepositoryRoot => Root.Value;
+    public static string RepositoryRoot => Infrastructure.RepositoryPaths.Root;
 
     public static string Path
     {
@@ -25,16 +23,6 @@ internal static class TestModelFolder
         foreach (var file in Directory.GetFiles(Path))
             File.Copy(file, System.IO.Path.Combine(copy.Path, System.IO.Path.GetFileName(file)));
         return copy;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Personalization.sln"))) return dir.FullName;
-        }
-
-        throw new InvalidOperationException($"no Personalization.sln above {AppContext.BaseDirectory}");
     }
 }
 
