@@ -74,15 +74,18 @@ public sealed class BenchContext : IAsyncDisposable
     }
 
     /// <summary>Produces the events (all acknowledged on return); checks the broker kept all of them.</summary>
-    public async Task<double> ProduceAsync(string topic, IEnumerable<ListeningEvent> events, long expected)
+    public Task<double> ProduceAsync(string topic, IEnumerable<ListeningEvent> events, long expected) => ProduceMoreAsync(topic, events, expected, 0);
+
+    /// <summary>Produces <paramref name="expected"/> more events into a topic that holds <paramref name="already"/>.</summary>
+    public async Task<double> ProduceMoreAsync(string topic, IEnumerable<ListeningEvent> events, long expected, long already)
     {
         var clock = Stopwatch.StartNew();
         using (var producer = new KafkaEventProducer(Bootstrap, topic, new Dictionary<string, string> { ["linger.ms"] = "20", ["batch.num.messages"] = "10000", ["queue.buffering.max.messages"] = "1000000" }))
             await producer.ProduceManyAsync(events);
         var rate = expected / clock.Elapsed.TotalSeconds;
         var (low, high) = Watermarks(topic);
-        if (low != 0 || high != expected)
-            throw new InvalidOperationException($"the mock broker kept offsets {low}..{high} of {expected} records in {topic}: too many per partition");
+        if (low != 0 || high != expected + already)
+            throw new InvalidOperationException($"the mock broker kept offsets {low}..{high} of {expected + already} records in {topic}: too many per partition");
         return rate;
     }
 

@@ -51,7 +51,15 @@ public sealed class NodeRunner : IAsyncDisposable
         var app = EngineHost.Build(options, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();
         await NodeReadiness.WaitUntilReadyAsync(app.Services, TimeSpan.FromSeconds(90), CancellationToken.None);
-        return new NodeRunner(app, options);
+        var node = new NodeRunner(app, options);
+        if (Environment.GetEnvironmentVariable("BENCH_DEBUG") == "1")
+        {
+            var c = node.System.Settings.Config;
+            foreach (var key in new[] { "akka.persistence.journal.sql.parallelism", "akka.persistence.journal.sql.batch-size", "akka.persistence.max-concurrent-recoveries", "akka.persistence.journal.sql.read-isolation-level", "akka.persistence.snapshot-store.sql.read-isolation-level" })
+                Console.WriteLine($"  config {key} = {c.GetString(key)}");
+        }
+
+        return node;
     }
 
     public async ValueTask DisposeAsync()

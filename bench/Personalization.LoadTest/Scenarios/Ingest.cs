@@ -4,15 +4,15 @@ using Personalization.LoadTest.Infra;
 
 namespace Personalization.LoadTest.Scenarios;
 
-/// <summary>What one ingest run measured.</summary>
+/// <summary>What one ingest phase measured.</summary>
 public sealed record IngestMeasurement(
     string Store,
+    string Phase,
     long Events,
     int Users,
     double EventsPerSecond,
     double AppliedPerSecond,
     double Seconds,
-    double StartupSeconds,
     double CheckpointsPerEvent,
     double HeapBytesPerUser,
     bool Complete,
@@ -22,13 +22,21 @@ public sealed record IngestMeasurement(
     double[] TimelineAppliedRate);
 
 /// <summary>
-/// One node (EngineHost.Build) ingests a topic: either a backlog produced before it starts, or events produced once it
-/// is ready (then the managed heap with zero users is measured first). Done when the group's committed offsets equal
-/// the end offsets, i.e. every event is applied, its checkpoint durable and its offset committed.
+/// One node (EngineHost.Build) ingests a topic. Phase "cold": a backlog produced before the node starts (or, with
+/// backlog = false, produced once it is ready, after the managed heap with zero users was measured) — every user is
+/// new to the node, so each first event also pays the user's recovery from the store. Phase "warm" (optional): as many
+/// events again for the same, now live, users, produced as fast as the producer goes. A phase is done when the group's
+/// committed offsets reach the end offsets: every event applied, its checkpoint durable, its offset committed.
 /// </summary>
 public static class Ingest
 {
-    public static async Task<IngestMeasurement> RunAsync(BenchContext ctx, string store, long events, int users, bool backlog, string label)
+    /// <summary>Bounds every phase (BENCH_MAX_PHASE_SECONDS, default 150 s): a slow engine gives a partial rate, marked incomplete.</summary>
+    private static double MaxPhaseSeconds => double.TryParse(Environment.GetEnvironmentVariable("BENCH_MAX_PHASE_SECONDS"), out var s) ? s : 150;
+
+    /// <summary>BENCH_CHECKPOINT_SECONDS overrides the checkpoint interval T (default: NodeOptions' 2 s).</summary>
+    public static double? CheckpointSeconds => double.TryParse(Environment.GetEnvironmentVariable("BENCH_CHECKPOINT_SECONDS"), out var s) ? s : null;
+
+    public static async Task<List<IngestMeasurement>> RunAsync(BenchContext ctx, string store, long events, int users, bool backlog, string label, bool warm = false)
     {
         var topic = ctx.NewTopic(label);
         if (backlog)
@@ -39,21 +47,30 @@ public static class Ingest
 
         var (provider, connection) = await ctx.NewStoreAsync(store, label + "-" + Guid.NewGuid().ToString("N")[..6]);
         var options = NodeRunner.Options_(ctx, topic, provider, connection);
-        var heapBefore = FullGcHeap();
-        var appliedBase = EngineMetrics.EventsApplied.Value;
-        var checkpointsBase = EngineMetrics.CheckpointsPersisted.Value;
-        var startClock = Stopwatch.StartNew();
+        if (CheckpointSeconds is { } cs) options.Sessions.CheckpointIntervalSeconds = cs;
         await using var node = await NodeRunner.StartAsync(options);
-        var startup = startClock.Elapsed.TotalSeconds;
-        Task<double>? producing = null;
-        if (!backlog)
+        using var watcher = new CommitWatcher(ctx.Bootstrap, options.Kafka.GroupId, topic, BenchContext.Partitions);
+        var results = new List<IngestMeasurement>();
+        var heapBefore = FullGcHeap();
+        Task<double>? producing = backlog ? null : ctx.ProduceAsync(topic, ctx.Workload(events, users), events);
+        var cold = await PhaseAsync(node, watcher, store, "cold", 0, events, users, producing, heapBefore, label);
+        results.Add(cold);
+        if (warm && cold.Complete)
         {
-            heapBefore = FullGcHeap();
-            producing = ctx.ProduceAsync(topic, ctx.Workload(events, users), events);
+            // ProduceAsync checks the watermarks against the total, so produce through it with the running total.
+            var more = ctx.ProduceMoreAsync(topic, ctx.Workload(events, users, seed: 8), events, events);
+            results.Add(await PhaseAsync(node, watcher, store, "warm", events, events, users, more, double.NaN, label));
         }
 
-        using var watcher = new CommitWatcher(ctx.Bootstrap, options.Kafka.GroupId, topic, BenchContext.Partitions);
-        var limit = TimeSpan.FromSeconds(Math.Min(600, 60 + events / 4000.0));
+        return results;
+    }
+
+    private static async Task<IngestMeasurement> PhaseAsync(NodeRunner node, CommitWatcher watcher, string store, string phase, long committedBase, long events, int users,
+        Task<double>? producing, double heapBefore, string label)
+    {
+        var appliedBase = EngineMetrics.EventsApplied.Value;
+        var checkpointsBase = EngineMetrics.CheckpointsPersisted.Value;
+        var limit = TimeSpan.FromSeconds(MaxPhaseSeconds);
         var clock = Stopwatch.StartNew();
         double? firstApplied = null, allApplied = null, allCommitted = null;
         ResourceSample? resStart = null;
@@ -66,7 +83,7 @@ public static class Ingest
             await Task.Delay(200);
             var t = clock.Elapsed.TotalSeconds;
             var applied = EngineMetrics.EventsApplied.Value - appliedBase;
-            var committed = (double)watcher.Committed();
+            var committed = (double)(watcher.Committed() - committedBase);
             if (firstApplied is null && applied > 0)
             {
                 firstApplied = t;
@@ -81,6 +98,8 @@ public static class Ingest
                 committedRate.Add(Math.Round((committed - lastCommitted) / (t - lastT)));
             }
 
+            if (Environment.GetEnvironmentVariable("BENCH_DEBUG") == "1")
+                Console.WriteLine($"    t={t:0.0} applied={applied} checkpoints={EngineMetrics.CheckpointsPersisted.Value - checkpointsBase} committed={committed}");
             lastT = t;
             lastApplied = applied;
             lastCommitted = committed;
@@ -91,20 +110,20 @@ public static class Ingest
             }
         }
 
-        var resources = resStart is { } rs ? ResourceSample.Now().Since(rs, events) : [];
+        var resources = resStart is { } rs ? ResourceSample.Now().Since(rs, lastApplied) : [];
         if (producing is not null) await producing;
-        var heapAfter = FullGcHeap();
+        var heapAfter = double.IsNaN(heapBefore) ? double.NaN : FullGcHeap();
         var checkpoints = EngineMetrics.CheckpointsPersisted.Value - checkpointsBase;
         var end = allCommitted ?? clock.Elapsed.TotalSeconds;
         var first = firstApplied ?? 0;
         var done = allCommitted is not null;
         var seconds = end - first;
-        var rateOut = done ? events / seconds : lastCommitted / seconds;
-        var m = new IngestMeasurement(store, events, users, Math.Round(rateOut), Math.Round(events / ((allApplied ?? end) - first)), Math.Round(seconds, 2),
-            Math.Round(startup, 2), Math.Round(checkpoints / events, 4), Math.Round((heapAfter - heapBefore) / (double)Math.Min(users, events)),
-            done, resources, ts.ToArray(), committedRate.ToArray(), appliedRate.ToArray());
-        Console.WriteLine($"  {label} [{store}] {events:N0} events / {users:N0} users: {m.EventsPerSecond:N0} ev/s committed ({m.AppliedPerSecond:N0} applied), {m.Seconds} s, " +
-                          $"checkpoints/event {m.CheckpointsPerEvent}, heap/user {m.HeapBytesPerUser:N0} B, cpu {resources.GetValueOrDefault("cpu_cores_used")} cores, alloc/event {resources.GetValueOrDefault("alloc_bytes_per_event")} B{(done ? "" : " (INCOMPLETE)")}");
+        var m = new IngestMeasurement(store, phase, events, users, Math.Round((done ? events : lastCommitted) / seconds), Math.Round(lastApplied / ((allApplied ?? end) - first)),
+            Math.Round(seconds, 2), Math.Round(checkpoints / Math.Max(1, lastApplied), 4),
+            Math.Round((heapAfter - heapBefore) / Math.Min(users, events)), done, resources, ts.ToArray(), committedRate.ToArray(), appliedRate.ToArray());
+        Console.WriteLine($"  {label}/{phase} [{store}] {events:N0} events / {users:N0} users: {m.EventsPerSecond:N0} ev/s committed ({m.AppliedPerSecond:N0} applied), {m.Seconds} s, " +
+                          $"checkpoints/event {m.CheckpointsPerEvent}, heap/user {m.HeapBytesPerUser:N0} B, cpu {resources.GetValueOrDefault("cpu_cores_used")} cores, " +
+                          $"{resources.GetValueOrDefault("cpu_us_per_event")} µs/event, alloc/event {resources.GetValueOrDefault("alloc_bytes_per_event")} B{(done ? "" : " (INCOMPLETE: bounded by BENCH_MAX_PHASE_SECONDS)")}");
         return m;
     }
 
@@ -119,7 +138,7 @@ public static class Ingest
     public static void AddRow(ScenarioResult r, string name, IngestMeasurement m, double? naive = null)
     {
         var row = r.Row(
-            ("run", name), ("store", m.Store), ("events", (double)m.Events), ("users", (double)m.Users),
+            ("run", name), ("store", m.Store), ("phase", m.Phase), ("events", (double)m.Events), ("users", (double)m.Users),
             ("events/s (committed)", m.EventsPerSecond), ("events/s (applied)", m.AppliedPerSecond), ("seconds", m.Seconds),
             ("checkpoints/event", m.CheckpointsPerEvent), ("CPU cores", m.Resources.GetValueOrDefault("cpu_cores_used")),
             ("CPU µs/event", m.Resources.GetValueOrDefault("cpu_us_per_event")), ("alloc B/event", m.Resources.GetValueOrDefault("alloc_bytes_per_event")),

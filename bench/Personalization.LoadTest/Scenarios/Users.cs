@@ -22,7 +22,7 @@ public static class Users
         var bytes = new List<double>();
         foreach (var users in counts)
         {
-            var m = await Ingest.RunAsync(ctx, "sqlite", events, users, backlog: false, "users");
+            var m = (await Ingest.RunAsync(ctx, "sqlite", events, users, backlog: false, "users"))[0];
             var beyond = Math.Round(m.HeapBytesPerUser - StateVectorBytes);
             r.Row(("live users", (double)users), ("events", (double)events), ("events/s (committed)", m.EventsPerSecond), ("events/s (applied)", m.AppliedPerSecond),
                 ("checkpoints/event", m.CheckpointsPerEvent), ("heap B/user", m.HeapBytesPerUser), ("B/user beyond state vector", beyond),
