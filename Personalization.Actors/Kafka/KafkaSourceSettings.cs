@@ -33,6 +33,9 @@ public sealed record KafkaSourceSettings
 
     public int SessionTimeoutMs { get; init; } = 10_000;
 
+    /// <summary>Longest the broker holds a fetch that found too little data (librdkafka's fetch.wait.max.ms).</summary>
+    public int FetchWaitMaxMs { get; init; } = 10;
+
     /// <summary>
     /// cooperative-sticky by default: on a rebalance only the partitions that move stop and are handed over; the
     /// others keep flowing and their shards stay put (eager "range" would revoke everything on every join).
@@ -74,6 +77,10 @@ public sealed record KafkaSourceSettings
         };
         config.Set("partition.assignment.strategy", PartitionAssignmentStrategy);
         config.Set("fetch.queue.backoff.ms", "10");
+        // Freshness: a fetch that finds less than fetch.min.bytes waits up to fetch.wait.max.ms (500 by default) on the
+        // broker; at moderate rates every partition's records then arrive in half-second lumps. Under load fetches are
+        // full and return at once, so a short wait costs nothing there.
+        config.FetchWaitMaxMs = FetchWaitMaxMs;
         foreach (var (key, value) in ConsumerConfig) config.Set(key, value);
         return config;
     }
