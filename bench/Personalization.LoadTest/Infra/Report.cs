@@ -45,7 +45,9 @@ public static class Report
         Goal("max queries/s", "(report)", F("query", "query_max_per_s"), " q/s", _ => true);
         foreach (var users in new[] { 10_000, 100_000, 1_000_000 })
             Goal($"heap per live user beyond the state vector, {users:N0} users", "≤ 2 KB", F("users", $"bytes_per_user_beyond_state_{users}"), " B", v => v <= 2048);
-        Goal("1M live users on one node", "runs", F("users", "events_per_s_1000000"), " events/s", v => v > 0);
+        var million = results.TryGetValue("users", out var u) ? u.Rows.FirstOrDefault(r => r.GetValueOrDefault("live users") is double d && d >= 1_000_000) : null;
+        var millionDone = million?.GetValueOrDefault("complete") is true;
+        Goal("1M live users on one node (all 1M events committed within the phase bound)", "runs", F("users", "events_per_s_1000000"), $" events/s{(million is null || millionDone ? "" : ", incomplete")}", _ => millionDone);
         Goal("recovery, SQLite", "(report)", F("recovery", "recovery_sqlite_users_per_s"), " users/s", _ => true);
         Goal("recovery, PostgreSQL", "(report)", F("recovery", "recovery_postgresql_users_per_s"), " users/s", _ => true);
         sb.AppendLine();
@@ -55,21 +57,30 @@ public static class Report
         {
             sb.AppendLine("## Fraction of the CPU bound");
             sb.AppendLine();
-            sb.AppendLine("For the warm phase (users live). Per-event cost of each component measured alone (1 / its rate, in µs of the whole machine), weighted by how often the engine uses it per event; the bound is 1 / Σ.");
+            sb.AppendLine("For the e2e warm phase (users live) when it completed, else the catch-up run. Per-event cost of each component measured alone (1 / its rate, in µs of the whole machine), weighted by how often the engine uses it per event; the bound is 1 / Σ.");
             sb.AppendLine();
             sb.AppendLine("| store | Kafka consume µs | model step (batcher) µs | sharding Tell µs | checkpoint write µs (× checkpoints/event) | Σ µs | CPU bound events/s | engine events/s | fraction |");
             sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
             foreach (var store in new[] { "sqlite", "postgresql" })
             {
+                // The warm e2e phase when it completed, else the catch-up run (also complete, 1M events).
+                var source = "e2e warm";
+                var cpe = F("e2e", $"engine_warm_{store}_checkpoints_per_event");
+                var engine = F("e2e", $"engine_warm_{store}_per_s");
+                if (double.IsNaN(engine) && results.TryGetValue("catchup", out var cu) && cu.Rows.FirstOrDefault(r => r.GetValueOrDefault("store") as string == store) is { } row)
+                {
+                    source = "catch-up";
+                    cpe = row.GetValueOrDefault("checkpoints/event") is double c ? c : double.NaN;
+                    engine = F("catchup", $"catchup_{store}_per_s");
+                }
+
                 var kafka = 1e6 / F("ceilings", "kafka_consume_per_s");
                 var model = 1e6 / F("ceilings", "model_batcher_per_s");
                 var shard = 1e6 / F("ceilings", "sharding_tell_per_s");
-                var cpe = F("e2e", $"engine_warm_{store}_checkpoints_per_event");
                 var journal = cpe * 1e6 / F("ceilings", $"journal_{store}_persistasync_per_s");
                 var sum = kafka + model + shard + journal;
                 var bound = 1e6 / sum;
-                var engine = F("e2e", $"engine_warm_{store}_per_s");
-                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {store} | {kafka:0.00} | {model:0.00} | {shard:0.00} | {journal:0.00} ({cpe:0.###}) | {sum:0.00} | {bound:N0} | {engine:N0} | {engine / bound:P0} |"));
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {store} ({source}) | {kafka:0.00} | {model:0.00} | {shard:0.00} | {journal:0.00} ({cpe:0.###}) | {sum:0.00} | {bound:N0} | {engine:N0} | {engine / bound:P0} |"));
             }
 
             sb.AppendLine();

@@ -106,7 +106,8 @@ public static class Ingest
             }
 
             if (Environment.GetEnvironmentVariable("BENCH_DEBUG") == "1")
-                Console.WriteLine($"    t={t:0.0} applied={applied} checkpoints={EngineMetrics.CheckpointsPersisted.Value - checkpointsBase} committed={committed}");
+                Console.WriteLine($"    t={t:0.0} sent-to-region={await MetricAsync(node, "personalization_ingest_events_total")} applied={applied} " +
+                                  $"checkpoints={EngineMetrics.CheckpointsPersisted.Value - checkpointsBase} durable={EngineMetrics.EventsAcknowledged.Value} committed={committed}");
             lastT = t;
             lastApplied = applied;
             lastCommitted = committed;
@@ -133,6 +134,13 @@ public static class Ingest
                           $"checkpoints/event {m.CheckpointsPerEvent}, heap/user {m.HeapBytesPerUser:N0} B, cpu {resources.GetValueOrDefault("cpu_cores_used")} cores, " +
                           $"{resources.GetValueOrDefault("cpu_us_per_event")} µs/event, alloc/event {resources.GetValueOrDefault("alloc_bytes_per_event")} B{(done ? "" : " (INCOMPLETE: bounded by BENCH_MAX_PHASE_SECONDS)")}");
         return m;
+    }
+
+    private static async Task<string> MetricAsync(NodeRunner node, string name)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(node.BaseAddress) };
+        var text = await http.GetStringAsync("/metrics");
+        return string.Join(",", text.Split('\n').Where(l => l.StartsWith(name, StringComparison.Ordinal)).Select(l => l[(l.LastIndexOf(' ') + 1)..]));
     }
 
     public static long FullGcHeap()

@@ -54,7 +54,8 @@ public static class Throughput
 
             var engine = phases[^1];
             plot.Lines.Add(new Line { Label = $"naive (256 in flight), {store}", X = [0, naive.Seconds], Y = [naive.Rate, naive.Rate] });
-            if (store == "sqlite") ctx.MaxIngestRate = engine.EventsPerSecond; // freshness and query run on SQLite
+            // freshness and query run on SQLite at fractions of the best complete SQLite rate of this run
+            if (store == "sqlite" && engine.Complete) ctx.MaxIngestRate = Math.Max(ctx.MaxIngestRate ?? 0, engine.EventsPerSecond);
         }
 
         r.Plots.Add(plot);
@@ -78,6 +79,7 @@ public static class Throughput
             Ingest.AddRow(r, "engine", m);
             r.Figures[$"catchup_{store}_per_s"] = m.EventsPerSecond;
             plot.Lines.Add(new Line { Label = store, X = m.TimelineSeconds, Y = m.TimelineCommittedRate });
+            if (store == "sqlite" && m.Complete) ctx.MaxIngestRate = Math.Max(ctx.MaxIngestRate ?? 0, m.EventsPerSecond);
         }
 
         r.Plots.Add(plot);
