@@ -33,6 +33,9 @@ public sealed record KafkaSourceSettings
 
     public int SessionTimeoutMs { get; init; } = 10_000;
 
+    /// <summary>Longest the broker holds a fetch that found too little data (librdkafka's fetch.wait.max.ms).</summary>
+    public int FetchWaitMaxMs { get; init; } = 10;
+
     /// <summary>
     /// When a partition's oldest unacknowledged record has waited this long with no progress, the partition is read
     /// again from it (users drop what they already applied). Covers events lost on the way to a user that nobody
@@ -82,6 +85,10 @@ public sealed record KafkaSourceSettings
         };
         config.Set("partition.assignment.strategy", PartitionAssignmentStrategy);
         config.Set("fetch.queue.backoff.ms", "10");
+        // Freshness: a fetch that finds less than fetch.min.bytes waits up to fetch.wait.max.ms (500 by default) on the
+        // broker; at moderate rates every partition's records then arrive in half-second lumps. Under load fetches are
+        // full and return at once, so a short wait costs nothing there.
+        config.FetchWaitMaxMs = FetchWaitMaxMs;
         foreach (var (key, value) in ConsumerConfig) config.Set(key, value);
         return config;
     }

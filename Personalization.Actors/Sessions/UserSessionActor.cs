@@ -209,10 +209,12 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
     /// <summary>Makes a batch part of the session at once: events, their offsets and the state that reflects them.</summary>
     private void Commit(List<ApplyEvent> events, float[]? state, IModelRuntime runtime, int steps, bool rebuilt)
     {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         foreach (var evt in events)
         {
             _session.Apply(runtime.Vocabulary.Intern(evt.ItemId), evt.Type, evt.Timestamp, evt.Partition, evt.Offset);
             if (evt.AckTo is not null && evt.Offset >= 0) _pendingAcks.Add(evt);
+            EngineMetrics.Freshness.Observe(Math.Max(0, now - evt.Timestamp) / 1000.0);
         }
 
         EngineMetrics.EventsApplied.Inc(events.Count);

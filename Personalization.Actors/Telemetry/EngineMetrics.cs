@@ -29,6 +29,18 @@ public static class EngineMetrics
     public static readonly Counter RemoteDeliveries = Metrics.CreateCounter(
         "personalization_events_remote_total", "Events that reached their user on another node than the one that consumed them (partition-aligned shards keep this at 0).");
 
+    /// <summary>
+    /// Freshness: the event's own timestamp (set by the producer) to the moment the state reflecting it is live, i.e.
+    /// visible to queries. Observed once per applied event (a bucket search and two interlocked adds); clocks of other
+    /// hosts skew it, so it is meaningful when producers' clocks are synchronised (always in the benchmarks).
+    /// </summary>
+    public static readonly Histogram Freshness = Metrics.CreateHistogram(
+        "personalization_event_freshness_seconds", "Event timestamp to applied (visible in recommendations).",
+        new HistogramConfiguration
+        {
+            Buckets = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60],
+        });
+
     public static readonly Counter StepFailures = Metrics.CreateCounter(
         "personalization_model_step_failures_total", "Model steps that failed and were retried.");
 }

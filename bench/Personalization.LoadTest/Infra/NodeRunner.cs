@@ -1,0 +1,79 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Personalization.Actors.Sharding;
+using Personalization.Node.Hosting;
+
+namespace Personalization.LoadTest.Infra;
+
+/// <summary>A whole node (EngineHost.Build, the production composition root) in this process, on free ports.</summary>
+public sealed class NodeRunner : IAsyncDisposable
+{
+    private NodeRunner(WebApplication app, NodeOptions options)
+    {
+        App = app;
+        Options = options;
+        BaseAddress = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    }
+
+    public WebApplication App { get; }
+    public NodeOptions Options { get; }
+    public string BaseAddress { get; }
+    public ActorSystem System => App.Services.GetRequiredService<ActorSystem>();
+
+    public Task<IActorRef> RegionAsync() => App.Services.GetRequiredService<IRequiredActor<UserShardRegion>>().GetAsync();
+
+    /// <summary>Production defaults (checkpoint every 2 s / 200 events), free ports, the bench's topic and store.</summary>
+    public static NodeOptions Options_(BenchContext ctx, string topic, string provider, string connection)
+    {
+        var options = new NodeOptions();
+        options.Http.Host = "127.0.0.1";
+        options.Http.Port = 0;
+        options.Cluster.Port = 0;
+        options.Kafka.BootstrapServers = ctx.Bootstrap;
+        options.Kafka.Topic = topic;
+        options.Kafka.GroupId = topic + "-engine";
+        options.Kafka.Partitions = BenchContext.Partitions;
+        options.Kafka.SessionTimeoutMs = 6000;
+        options.Store.Provider = provider;
+        options.Store.ConnectionString = connection;
+        options.Model.Path = ctx.ModelPath;
+        options.Sessions.IdleTimeoutSeconds = 600; // users stay live for the whole measurement (memory per live user)
+        return options;
+    }
+
+    public static async Task<NodeRunner> StartAsync(NodeOptions options)
+    {
+        var app = EngineHost.Build(options, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        await app.StartAsync();
+        await NodeReadiness.WaitUntilReadyAsync(app.Services, TimeSpan.FromSeconds(90), CancellationToken.None);
+        var node = new NodeRunner(app, options);
+        if (Environment.GetEnvironmentVariable("BENCH_DEBUG") == "1")
+        {
+            var c = node.System.Settings.Config;
+            foreach (var key in new[] { "akka.persistence.journal.sql.parallelism", "akka.persistence.journal.sql.batch-size", "akka.persistence.max-concurrent-recoveries", "akka.persistence.journal.sql.read-isolation-level", "akka.persistence.snapshot-store.sql.read-isolation-level" })
+                Console.WriteLine($"  config {key} = {c.GetString(key)}");
+        }
+
+        return node;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            await App.StopAsync(cts.Token);
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"node stop: {e.Message}");
+        }
+
+        await App.DisposeAsync();
+    }
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Personalization.LoadTest.Infra;
+
+/// <summary>
+/// A throwaway PostgreSQL server from Debian's binaries (initdb + pg_ctl) on a free loopback port, in a temp folder
+/// removed on dispose; as root it runs as user "postgres". fsync stays on (as in production).
+/// </summary>
+public sealed class Pg : IAsyncDisposable
+{
+    private readonly string _root;
+    private readonly string _dataDir;
+    private readonly string? _runAs;
+
+    private Pg(string root, int port, string? runAs)
+    {
+        _root = root;
+        _dataDir = Path.Combine(root, "data");
+        Port = port;
+        _runAs = runAs;
+    }
+
+    public int Port { get; }
+
+    public string ConnectionString(string database = "postgres") =>
+        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true;Maximum Pool Size=20";
+
+    private static string BinDirectory =>
+        Environment.GetEnvironmentVariable("PG_BIN") is { Length: > 0 } bin ? bin
+        : Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql").Order().Last() + "/bin"
+        : throw new InvalidOperationException("PostgreSQL binaries not found: apt-get install postgresql, or set PG_BIN");
+
+    public static async Task<Pg> StartAsync()
+    {
+        var runAs = Environment.UserName == "root" ? "postgres" : null;
+        var root = Path.Combine(Path.GetTempPath(), "pz-bench-pg-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(root);
+        if (runAs is not null) await RunAsync("chown", $"{runAs} {root}", null);
+        var pg = new Pg(root, FreePort(), runAs);
+        await pg.RunPgAsync("initdb", $"-D {pg._dataDir} -U postgres --auth=trust --no-sync -E UTF8");
+        await pg.RunPgAsync("pg_ctl", $"-D {pg._dataDir} -l {root}/server.log -w -t 60 -o \"-p {pg.Port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB\" start");
+        return pg;
+    }
+
+    public async Task<string> CreateDatabaseAsync(string name)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await command.ExecuteNonQueryAsync();
+        return ConnectionString(name);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await RunPgAsync("pg_ctl", $"-D {_dataDir} -m immediate -w stop");
+        }
+        finally
+        {
+            try { Directory.Delete(_root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private Task RunPgAsync(string tool, string arguments) => RunAsync(Path.Combine(BinDirectory, tool), arguments, _runAs);
+
+    private static async Task RunAsync(string file, string arguments, string? runAs)
+    {
+        var start = runAs is null ? new ProcessStartInfo(file, arguments) : new ProcessStartInfo("runuser", $"-u {runAs} -- {file} {arguments}");
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.WorkingDirectory = Path.GetTempPath();
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {file}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{Path.GetFileName(file)} {arguments} exited with {process.ExitCode}: {await stderr}{await stdout}");
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
