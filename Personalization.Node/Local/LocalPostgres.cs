@@ -33,7 +33,8 @@ public sealed class LocalPostgres : IAsyncDisposable
         : Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql").Order().Last() + "/bin"
         : throw new InvalidOperationException("PostgreSQL binaries not found: install postgresql (Debian) or set PG_BIN to the folder of initdb and pg_ctl");
 
-    public static async Task<LocalPostgres> StartAsync()
+    /// <param name="serverOptions">Extra server settings, e.g. "-c shared_buffers=256MB" for benchmarks.</param>
+    public static async Task<LocalPostgres> StartAsync(string serverOptions = "")
     {
         var runAs = Environment.UserName == "root" ? "postgres" : null;
         var root = Path.Combine(Path.GetTempPath(), "pz-pg-" + Guid.NewGuid().ToString("N")[..12]);
@@ -42,7 +43,7 @@ public sealed class LocalPostgres : IAsyncDisposable
         var instance = new LocalPostgres(root, FreePort(), runAs);
         await instance.RunPgAsync("initdb", $"-D {instance._dataDir} -U postgres --auth=trust --no-sync -E UTF8");
         // fsync stays on: the store must be as durable as in production for the persistence tests to mean something.
-        await instance.RunPgAsync("pg_ctl", $"-D {instance._dataDir} -l {root}/server.log -w -t 60 -o \"-p {instance.Port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200\" start");
+        await instance.RunPgAsync("pg_ctl", $"-D {instance._dataDir} -l {root}/server.log -w -t 60 -o \"-p {instance.Port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 {serverOptions}\" start");
         return instance;
     }
 

@@ -1,3 +1,4 @@
+using Personalization.Node.Local;
 using System.Diagnostics;
 using Confluent.Kafka;
 using Personalization.Actors.Events;
@@ -13,7 +14,7 @@ public sealed class BenchContext : IAsyncDisposable
     /// events need more than the usual 12; 24 keeps each partition near 45k records / 4 MiB.</summary>
     public const int Partitions = 24;
 
-    private Pg? _pg;
+    private LocalPostgres? _pg;
     private int _topics;
 
     public BenchContext(string outDir, bool quick)
@@ -41,7 +42,7 @@ public sealed class BenchContext : IAsyncDisposable
     /// <summary>Max end-to-end rate measured in this run (events/s), for the fixed-rate scenarios.</summary>
     public double? MaxIngestRate { get; set; }
 
-    public async Task<Pg> PostgresAsync() => _pg ??= await Pg.StartAsync();
+    public async Task<LocalPostgres> PostgresAsync() => _pg ??= await LocalPostgres.StartAsync("-c shared_buffers=256MB");
 
     public string NewTopic(string prefix)
     {

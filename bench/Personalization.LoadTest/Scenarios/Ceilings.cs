@@ -1,3 +1,4 @@
+using Personalization.Node.Local;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
@@ -302,7 +303,7 @@ public static class Ceilings
 
     private static async Task<(double Touch, double Tell)> ShardingRate(BenchContext ctx)
     {
-        var port = Pg.FreePort();
+        var port = LocalNodeProcess.FreePort();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddAkka("shard", (akka, _) => akka

@@ -1,3 +1,4 @@
+using Personalization.Node.Local;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
@@ -110,7 +111,7 @@ public static class Naive
     {
         var (provider, connection) = await ctx.NewStoreAsync(store, "naive-" + Guid.NewGuid().ToString("N")[..6]);
         using var model = new NaiveModel(ctx.ModelPath);
-        var port = Pg.FreePort();
+        var port = LocalNodeProcess.FreePort();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddAkka("naive", (akka, _) => akka
