@@ -16,6 +16,7 @@ var scenarios = new (string Name, string What, Func<BenchContext, Task<ScenarioR
     ("query", "query latency at 2,000 q/s while ingesting at 50%, and max queries/s", Latency.QueryAsync),
     ("users", "memory per live user and throughput at 10k / 100k / 1M users", Users.RunAsync),
     ("recovery", "users restored per second after a restart", Users.RecoveryAsync),
+    ("cluster", "the same ingest on 1 node and on a 3-node local cluster (processes, PostgreSQL)", ClusterScale.RunAsync),
 };
 
 var argsList = args.ToList();

@@ -86,7 +86,6 @@ public static class Report
             sb.AppendLine();
         }
 
-        sb.AppendLine("Not run here: the 3-node local cluster (the lead is building the cluster wiring in parallel).");
         sb.AppendLine();
         sb.AppendLine("## Scenarios");
         sb.AppendLine();
