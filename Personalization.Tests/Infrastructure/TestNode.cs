@@ -1,34 +1,29 @@
 using Akka.Actor;
-using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Personalization.Actors.Sessions;
-using Personalization.Actors.Sharding;
 using Personalization.Node.Hosting;
+using Personalization.Node.Local;
 
 namespace Personalization.Tests.Infrastructure;
 
-/// <summary>A whole node (the production composition root) in the test process, on free ports.</summary>
+/// <summary>A whole node in the test process (<see cref="InProcessNode"/>) with an HTTP client and the test settings.</summary>
 public sealed class TestNode : IAsyncDisposable
 {
-    private TestNode(WebApplication app, NodeOptions options)
+    private readonly InProcessNode _node;
+
+    private TestNode(InProcessNode node)
     {
-        App = app;
-        Options = options;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+        _node = node;
+        Http = new HttpClient { BaseAddress = new Uri(node.BaseAddress), Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    public WebApplication App { get; }
+    public WebApplication App => _node.App;
 
-    public NodeOptions Options { get; }
+    public NodeOptions Options => _node.Options;
 
     public HttpClient Http { get; }
 
-    public ActorSystem System => App.Services.GetRequiredService<ActorSystem>();
+    public ActorSystem System => _node.System;
 
     /// <summary>Options for a node of the tests: free ports, short checkpoint interval, fast group rebalances.</summary>
     public static NodeOptions CreateOptions(string bootstrapServers, string topic, int partitions, string storeProvider, string connectionString)
@@ -52,29 +47,19 @@ public sealed class TestNode : IAsyncDisposable
         return options;
     }
 
-    public static async Task<TestNode> StartAsync(NodeOptions options)
-    {
-        var app = EngineHost.Build(options, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
-        await app.StartAsync();
-        await NodeReadiness.WaitUntilReadyAsync(app.Services, TimeSpan.FromSeconds(60), CancellationToken.None);
-        return new TestNode(app, options);
-    }
+    public static async Task<TestNode> StartAsync(NodeOptions options) => new(await InProcessNode.StartAsync(options, TimeSpan.FromSeconds(60)));
 
-    public async Task<IActorRef> UserRegionAsync() =>
-        await App.Services.GetRequiredService<IRequiredActor<UserShardRegion>>().GetAsync();
+    public Task<IActorRef> UserRegionAsync() => _node.UserRegionAsync();
 
     public async Task<SessionView> SessionAsync(string userId) =>
         await (await UserRegionAsync()).Ask<SessionView>(new GetSession(userId), TimeSpan.FromSeconds(10));
 
     /// <summary>Graceful stop: drain ingest, hand off users (they checkpoint), leave the cluster.</summary>
-    public async Task StopAsync()
-    {
-        await App.StopAsync();
-    }
+    public Task StopAsync() => _node.StopAsync();
 
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await App.DisposeAsync();
+        await _node.DisposeAsync();
     }
 }

@@ -7,25 +7,23 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Personalization.Actors.Sharding;
 using Personalization.Node.Hosting;
+using Personalization.Node.Local;
 
 namespace Personalization.LoadTest.Infra;
 
-/// <summary>A whole node (EngineHost.Build, the production composition root) in this process, on free ports.</summary>
+/// <summary>A whole node in this process (<see cref="InProcessNode"/>) with the bench's settings; stops gracefully on dispose.</summary>
 public sealed class NodeRunner : IAsyncDisposable
 {
-    private NodeRunner(WebApplication app, NodeOptions options)
-    {
-        App = app;
-        Options = options;
-        BaseAddress = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-    }
+    private readonly InProcessNode _node;
 
-    public WebApplication App { get; }
-    public NodeOptions Options { get; }
-    public string BaseAddress { get; }
-    public ActorSystem System => App.Services.GetRequiredService<ActorSystem>();
+    private NodeRunner(InProcessNode node) => _node = node;
 
-    public Task<IActorRef> RegionAsync() => App.Services.GetRequiredService<IRequiredActor<UserShardRegion>>().GetAsync();
+    public WebApplication App => _node.App;
+    public NodeOptions Options => _node.Options;
+    public string BaseAddress => _node.BaseAddress;
+    public ActorSystem System => _node.System;
+
+    public Task<IActorRef> RegionAsync() => _node.UserRegionAsync();
 
     /// <summary>Production defaults (checkpoint every 2 s / 200 events), free ports, the bench's topic and store.</summary>
     public static NodeOptions Options_(BenchContext ctx, string topic, string provider, string connection)
@@ -48,10 +46,7 @@ public sealed class NodeRunner : IAsyncDisposable
 
     public static async Task<NodeRunner> StartAsync(NodeOptions options)
     {
-        var app = EngineHost.Build(options, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
-        await app.StartAsync();
-        await NodeReadiness.WaitUntilReadyAsync(app.Services, TimeSpan.FromSeconds(90), CancellationToken.None);
-        var node = new NodeRunner(app, options);
+        var node = new NodeRunner(await InProcessNode.StartAsync(options, TimeSpan.FromSeconds(90)));
         if (Environment.GetEnvironmentVariable("BENCH_DEBUG") == "1")
         {
             var c = node.System.Settings.Config;
@@ -67,13 +62,13 @@ public sealed class NodeRunner : IAsyncDisposable
         try
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-            await App.StopAsync(cts.Token);
+            await _node.StopAsync(cts.Token);
         }
         catch (Exception e)
         {
             Console.Error.WriteLine($"node stop: {e.Message}");
         }
 
-        await App.DisposeAsync();
+        await _node.DisposeAsync();
     }
 }
