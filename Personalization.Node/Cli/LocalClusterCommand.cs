@@ -43,7 +43,7 @@ public static class LocalClusterCommand
         await using var postgres = await LocalPostgres.StartAsync();
         var database = await postgres.CreateDatabaseAsync("personalization");
 
-        var remotingPorts = Enumerable.Range(0, nodeCount).Select(_ => LocalNodeProcess.FreePort()).ToArray();
+        var remotingPorts = Enumerable.Range(0, nodeCount).Select(_ => FreePorts.Next()).ToArray();
         var seeds = string.Join(',', remotingPorts.Select(p => $"akka.tcp://personalization@127.0.0.1:{p}"));
         var nodes = new List<LocalNodeProcess>();
         try

@@ -52,7 +52,7 @@ public static class EngineHost
         if (seeds.Length == 0)
         {
             // A node without seeds is a cluster of one: it is its own seed, so its port must be known before it starts.
-            if (port == 0) port = FreeTcpPort();
+            if (port == 0) port = FreePorts.Next();
             seeds = [$"akka.tcp://{cluster.SystemName}@{publicHost}:{port}"];
         }
 
@@ -80,10 +80,4 @@ public static class EngineHost
             });
     }
 
-    private static int FreeTcpPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -51,7 +51,7 @@ public sealed class LocalNodeProcess : IAsyncDisposable
     /// <summary>Starts `personalization run` with the node's environment and waits until /healthz/ready says so.</summary>
     public static async Task<LocalNodeProcess> StartAsync(string name, NodeOptions options, TimeSpan readyTimeout, Action<string>? echo = null)
     {
-        if (options.Http.Port == 0) options.Http.Port = FreePort();
+        if (options.Http.Port == 0) options.Http.Port = FreePorts.Next();
         var start = SelfCommand("run");
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
@@ -125,13 +125,6 @@ public sealed class LocalNodeProcess : IAsyncDisposable
         Http.Dispose();
         await KillAsync();
         _process.Dispose();
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [DllImport("libc", SetLastError = true)]

@@ -40,7 +40,7 @@ public sealed class LocalPostgres : IAsyncDisposable
         var root = Path.Combine(Path.GetTempPath(), "pz-pg-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
         if (runAs is not null) await RunAsync("chown", $"{runAs} {root}", null);
-        var instance = new LocalPostgres(root, FreePort(), runAs);
+        var instance = new LocalPostgres(root, Hosting.FreePorts.Next(), runAs);
         await instance.RunPgAsync("initdb", $"-D {instance._dataDir} -U postgres --auth=trust --no-sync -E UTF8");
         // fsync stays on: the store must be as durable as in production for the persistence tests to mean something.
         await instance.RunPgAsync("pg_ctl", $"-D {instance._dataDir} -l {root}/server.log -w -t 60 -o \"-p {instance.Port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 {serverOptions}\" start");
@@ -87,10 +87,4 @@ public sealed class LocalPostgres : IAsyncDisposable
             throw new InvalidOperationException($"{Path.GetFileName(file)} {arguments} exited with {process.ExitCode}: {await stderr}{await stdout}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

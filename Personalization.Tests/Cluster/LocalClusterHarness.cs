@@ -41,7 +41,7 @@ public sealed class LocalClusterHarness : IAsyncDisposable
 
     public static LocalClusterHarness Create(int nodes, string bootstrap, string topic, string connectionString)
     {
-        var ports = Enumerable.Range(0, nodes).Select(_ => LocalNodeProcess.FreePort()).ToArray();
+        var ports = Enumerable.Range(0, nodes).Select(_ => FreePorts.Next()).ToArray();
         var seeds = string.Join(',', ports.Select(p => $"akka.tcp://personalization@127.0.0.1:{p}"));
         var options = ports.Select(port =>
         {

@@ -262,7 +262,7 @@ public sealed class ConsoleNodeTests(ConsoleNodeFixture nodes) : IClassFixture<C
     [Fact]
     public async Task An_unreachable_node_is_reported_with_its_address_and_its_exit_code()
     {
-        var port = FreePort();
+        var port = Personalization.Node.Hosting.FreePorts.Next();
         var (clients, _) = ConsoleConnection.Create([$"http://127.0.0.1:{port}"], null, TimeSpan.FromSeconds(5));
 
         var failure = await Assert.ThrowsAsync<ConsoleFailure>(() => clients.Single().ClusterAsync(None));
@@ -275,10 +275,4 @@ public sealed class ConsoleNodeTests(ConsoleNodeFixture nodes) : IClassFixture<C
 
     private static string Escape(string text) => System.Text.RegularExpressions.Regex.Escape(text);
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -303,7 +303,7 @@ public static class Ceilings
 
     private static async Task<(double Touch, double Tell)> ShardingRate(BenchContext ctx)
     {
-        var port = LocalNodeProcess.FreePort();
+        var port = Personalization.Node.Hosting.FreePorts.Next();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddAkka("shard", (akka, _) => akka

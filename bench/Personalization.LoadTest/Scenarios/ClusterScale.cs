@@ -38,7 +38,7 @@ public static class ClusterScale
     {
         var topic = ctx.NewTopic($"cluster{count}");
         var (_, connection) = await ctx.NewStoreAsync("postgresql", $"cluster{count}-{Guid.NewGuid():N}"[..20]);
-        var ports = Enumerable.Range(0, count).Select(_ => LocalNodeProcess.FreePort()).ToArray();
+        var ports = Enumerable.Range(0, count).Select(_ => FreePorts.Next()).ToArray();
         var seeds = string.Join(',', ports.Select(p => $"akka.tcp://personalization@127.0.0.1:{p}"));
         var nodes = new List<LocalNodeProcess>();
         try

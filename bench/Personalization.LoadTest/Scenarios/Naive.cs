@@ -111,7 +111,7 @@ public static class Naive
     {
         var (provider, connection) = await ctx.NewStoreAsync(store, "naive-" + Guid.NewGuid().ToString("N")[..6]);
         using var model = new NaiveModel(ctx.ModelPath);
-        var port = LocalNodeProcess.FreePort();
+        var port = Personalization.Node.Hosting.FreePorts.Next();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddAkka("naive", (akka, _) => akka
