@@ -2,15 +2,23 @@ using Akka.Hosting;
 using Akka.Persistence.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using LinqToDB;
+using Personalization.Actors.Persistence;
 using Microsoft.Data.Sqlite;
 
 namespace Personalization.Actors.Hosting;
 
 public static class CheckpointStoreHostingExtensions
 {
-    /// <summary>Journal (checkpoints) and snapshot store through Akka.Persistence.Sql on SQLite or PostgreSQL.</summary>
+    /// <summary>
+    /// The Akka.Persistence journal that holds user checkpoints on SQLite or PostgreSQL: <see cref="CheckpointJournal"/>
+    /// (latest checkpoint per user; no snapshot store needed, so none is asked at recovery), or Akka.Persistence.Sql's
+    /// journal and snapshot store.
+    /// </summary>
     public static AkkaConfigurationBuilder WithCheckpointStore(this AkkaConfigurationBuilder builder, CheckpointStoreOptions options)
     {
+        if (options.Journal == CheckpointJournalKind.Latest)
+            return builder.AddHocon(CheckpointJournalHocon(options), HoconAddMode.Prepend);
+
         var provider = options.Provider switch
         {
             CheckpointStoreProvider.Sqlite => ProviderName.SQLiteMS,
@@ -26,6 +34,24 @@ public static class CheckpointStoreHostingExtensions
                 autoInitialize: true)
             .AddHocon(Tuning(options.Provider), HoconAddMode.Prepend);
     }
+
+    /// <summary>
+    /// Replay filter off: it spawns an actor per recovery to repair interleaved writers, and this journal replays one
+    /// event written by the one writer sharding allows.
+    /// </summary>
+    internal static string CheckpointJournalHocon(CheckpointStoreOptions options) => $$"""
+        akka.persistence.journal.plugin = "{{CheckpointJournal.PluginId}}"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.no-snapshot-store"
+        akka.persistence.max-concurrent-recoveries = 500
+        {{CheckpointJournal.PluginId}} {
+          class = "{{typeof(CheckpointJournal).AssemblyQualifiedName}}"
+          plugin-dispatcher = "akka.actor.default-dispatcher"
+          provider = {{(options.Provider == CheckpointStoreProvider.Sqlite ? "sqlite" : "postgresql")}}
+          connection-string = "{{options.ConnectionString.Replace("\\", "\\\\").Replace("\"", "\\\"")}}"
+          replay-filter.mode = off
+          circuit-breaker.call-timeout = 60s
+        }
+        """;
 
     /// <summary>
     /// Store settings for many small writers (one checkpoint per user every T seconds) and many first touches (every new

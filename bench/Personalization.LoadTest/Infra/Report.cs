@@ -77,7 +77,7 @@ public static class Report
                 var kafka = 1e6 / F("ceilings", "kafka_consume_per_s");
                 var model = 1e6 / F("ceilings", "model_batcher_per_s");
                 var shard = 1e6 / F("ceilings", "sharding_tell_per_s");
-                var journal = cpe * 1e6 / F("ceilings", $"journal_{store}_persistasync_per_s");
+                var journal = cpe * 1e6 / F("ceilings", $"checkpoint_journal_{store}_persistasync_per_s");
                 var sum = kafka + model + shard + journal;
                 var bound = 1e6 / sum;
                 sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {store} ({source}) | {kafka:0.00} | {model:0.00} | {shard:0.00} | {journal:0.00} ({cpe:0.###}) | {sum:0.00} | {bound:N0} | {engine:N0} | {engine / bound:P0} |"));

@@ -117,7 +117,8 @@ public static class Naive
         builder.Services.AddAkka("naive", (akka, _) => akka
             .WithRemoting("127.0.0.1", port)
             .WithClustering(new ClusterOptions { SeedNodes = [$"akka.tcp://naive@127.0.0.1:{port}"] })
-            .WithCheckpointStore(new CheckpointStoreOptions(CheckpointStoreOptions.ParseProvider(provider), connection))
+            // The append-only journal: a per-event Persist stream needs every event replayed, not the latest.
+            .WithCheckpointStore(new CheckpointStoreOptions(CheckpointStoreOptions.ParseProvider(provider), connection) { Journal = CheckpointJournalKind.AkkaPersistenceSql })
             .WithShardRegion<NaiveRegion>("naive-user", id => Props.Create(() => new NaiveUserActor(id, model)),
                 new NaiveExtractor(BenchContext.Partitions), new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false }));
         using var host = builder.Build();

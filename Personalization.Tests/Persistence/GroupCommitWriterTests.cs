@@ -1,0 +1,128 @@
+using Personalization.Actors.Persistence;
+using Xunit;
+
+namespace Personalization.Tests.Persistence;
+
+public sealed class GroupCommitWriterTests
+{
+    [Fact]
+    public async Task Writes_that_arrive_during_a_commit_go_together_into_the_next_one()
+    {
+        var table = new GatedTable();
+        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+
+        var first = writer.WriteAsync([Row("user-0", 1)]);
+        await table.CommitStarted.WaitAsync(TimeSpan.FromSeconds(10));
+        var rest = Enumerable.Range(1, 99).Select(i => writer.WriteAsync([Row("user-" + i, 1)])).ToArray();
+        table.Release();
+        await Task.WhenAll(rest.Append(first)).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([1, 99], table.BatchSizes);
+    }
+
+    [Fact]
+    public async Task A_batch_never_exceeds_the_row_limit()
+    {
+        var table = new GatedTable();
+        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 10);
+
+        var first = writer.WriteAsync([Row("user-0", 1)]);
+        await table.CommitStarted.WaitAsync(TimeSpan.FromSeconds(10));
+        var rest = Enumerable.Range(1, 25).Select(i => writer.WriteAsync([Row("user-" + i, 1)])).ToArray();
+        table.Release();
+        await Task.WhenAll(rest.Append(first)).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([1, 10, 10, 5], table.BatchSizes);
+    }
+
+    [Fact]
+    public async Task A_read_of_an_id_waits_for_its_write_in_flight()
+    {
+        var table = new GatedTable();
+        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+
+        var write = writer.WriteAsync([Row("user-a", 1)]);
+        await table.CommitStarted.WaitAsync(TimeSpan.FromSeconds(10));
+        var waitA = writer.WhenWritten("user-a");
+
+        Assert.True(writer.WhenWritten("user-b").IsCompleted);
+        Assert.False(waitA.IsCompleted);
+        table.Release();
+        await waitA.WaitAsync(TimeSpan.FromSeconds(10));
+        await write;
+    }
+
+    [Fact]
+    public async Task A_failed_commit_fails_every_write_in_it_and_the_next_commit_still_runs()
+    {
+        var table = new GatedTable { FailNext = true };
+        table.Release();
+        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => writer.WriteAsync([Row("user-a", 1)]));
+        Assert.Equal("disk full", failed.Message);
+        var stale = await writer.WriteAsync([Row("user-a", 1)]).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Empty(stale);
+        Assert.True(writer.WhenWritten("user-a").IsCompleted);
+    }
+
+    [Fact]
+    public async Task Stale_rows_are_reported_to_the_write_they_came_from()
+    {
+        var table = new GatedTable { StaleIds = { "user-b" } };
+        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+
+        var first = writer.WriteAsync([Row("user-0", 1)]);
+        await table.CommitStarted.WaitAsync(TimeSpan.FromSeconds(10));
+        var a = writer.WriteAsync([Row("user-a", 1)]);
+        var b = writer.WriteAsync([Row("user-c", 1), Row("user-b", 1)]);
+        table.Release();
+
+        Assert.Empty(await a.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal([1], await b.WaitAsync(TimeSpan.FromSeconds(10)));
+        await first;
+    }
+
+    private static CheckpointRow Row(string id, long seq) => new(id, seq, 17, "", [1, 2, 3], 0);
+
+    /// <summary>Holds every commit until released, and records each batch it was given.</summary>
+    private sealed class GatedTable : ICheckpointTable
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public List<int> BatchSizes { get; } = [];
+
+        public HashSet<string> StaleIds { get; } = [];
+
+        public bool FailNext { get; set; }
+
+        public Task CommitStarted => _started.Task;
+
+        public void Release() => _gate.TrySetResult();
+
+        public Task EnsureCreatedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task<IReadOnlyCollection<int>> UpsertAsync(IReadOnlyList<CheckpointRow> rows, CancellationToken cancellationToken)
+        {
+            _started.TrySetResult();
+            await _gate.Task;
+            if (FailNext)
+            {
+                FailNext = false;
+                throw new InvalidOperationException("disk full");
+            }
+
+            BatchSizes.Add(rows.Count);
+            return Enumerable.Range(0, rows.Count).Where(i => StaleIds.Contains(rows[i].PersistenceId)).ToArray();
+        }
+
+        public Task<IReadOnlyDictionary<string, CheckpointRow>> ReadAsync(IReadOnlyCollection<string> persistenceIds, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        public Task DeleteToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
