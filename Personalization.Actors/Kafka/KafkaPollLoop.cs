@@ -27,7 +27,8 @@ internal sealed class KafkaPollLoop
     private readonly ILoggingAdapter _log;
     private readonly ConcurrentQueue<(int Partition, bool Pause)> _pauseRequests = new();
     private readonly ConcurrentQueue<(int Partition, long Offset)> _seekRequests = new();
-    private readonly ManualResetEventSlim _creditsAvailable = new(false);
+    // No spinning: while backpressured this waits and wakes constantly; spinning took ~8 % of a catch-up's CPU samples.
+    private readonly ManualResetEventSlim _creditsAvailable = new(false, spinCount: 0);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
     private readonly int _lowWatermark;

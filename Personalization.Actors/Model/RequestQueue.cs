@@ -10,7 +10,9 @@ namespace Personalization.Actors.Model;
 internal sealed class RequestQueue<T> : IDisposable where T : class
 {
     private readonly Channel<T> _channel;
-    private readonly ManualResetEventSlim _wake = new(false, spinCount: 20);
+    // No spinning before sleeping: on a 2-core node the spin took 15–18 % of the CPU samples in a catch-up profile
+    // (the thread sleeps and wakes thousands of times a second), CPU the actors needed.
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private int _idle;
     private volatile bool _closed;
 
