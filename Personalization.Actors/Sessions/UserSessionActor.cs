@@ -30,7 +30,6 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
     private PartitionOffsets _durable = new();
     private List<ApplyEvent> _pendingAcks = [];
     private int _eventsSinceCheckpoint;
-    private int _checkpointsSinceSnapshot;
     private int _checkpointsInFlight;
     private bool _stepInFlight;
     private bool _scoreInFlight;
@@ -45,6 +44,7 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         _session = new UserSession(userId, settings.RecentItems);
         PersistenceId = PersistenceIdFor(userId);
 
+        // Stores written before checkpoints replaced snapshots may still offer one: it is a checkpoint like the others.
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is UserCheckpoint checkpoint) Restore(checkpoint);
@@ -104,17 +104,6 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
             _stopping = true;
             StopWhenSettled();
         });
-        Command<SaveSnapshotSuccess>(success =>
-        {
-            // The snapshot holds everything: older checkpoints and snapshots are dead weight.
-            DeleteMessages(success.Metadata.SequenceNr);
-            DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
-        });
-        Command<SaveSnapshotFailure>(failure => _log.Warning(failure.Cause, "Snapshot of user {0} failed; checkpoints stay in the journal", _userId));
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(failure => _log.Warning(failure.Cause, "Compacting the journal of user {0} failed", _userId));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(failure => _log.Warning(failure.Cause, "Deleting old snapshots of user {0} failed", _userId));
     }
 
     public override string PersistenceId { get; }
@@ -267,12 +256,6 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
             EngineMetrics.CheckpointsPersisted.Inc();
             foreach (var (partition, offset) in persisted.AppliedOffsets) _durable.Advance(partition, offset);
             SendAcks(acks);
-            if (++_checkpointsSinceSnapshot >= _settings.SnapshotEveryCheckpoints)
-            {
-                _checkpointsSinceSnapshot = 0;
-                SaveSnapshot(persisted);
-            }
-
             if (_stopping) StopWhenSettled();
         });
     }

@@ -12,9 +12,6 @@ public sealed record UserSessionSettings
     /// <summary>…or after this many events, whichever comes first.</summary>
     public int CheckpointEveryEvents { get; init; } = 200;
 
-    /// <summary>Every this many checkpoints the journal is compacted into a snapshot, so recovery reads one row.</summary>
-    public int SnapshotEveryCheckpoints { get; init; } = 20;
-
     /// <summary>An idle user checkpoints and passivates after this long.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
 

@@ -75,7 +75,6 @@ public static class EngineHost
                 RecentItems = sessions.RecentItems,
                 CheckpointInterval = TimeSpan.FromSeconds(sessions.CheckpointIntervalSeconds),
                 CheckpointEveryEvents = sessions.CheckpointEveryEvents,
-                SnapshotEveryCheckpoints = sessions.SnapshotEveryCheckpoints,
                 IdleTimeout = TimeSpan.FromSeconds(sessions.IdleTimeoutSeconds),
             });
     }

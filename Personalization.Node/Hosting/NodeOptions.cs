@@ -105,8 +105,6 @@ public sealed class NodeOptions
 
         public int CheckpointEveryEvents { get; set; } = 200;
 
-        public int SnapshotEveryCheckpoints { get; set; } = 20;
-
         public double IdleTimeoutSeconds { get; set; } = 120;
     }
 

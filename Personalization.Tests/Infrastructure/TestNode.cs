@@ -43,7 +43,6 @@ public sealed class TestNode : IAsyncDisposable
         options.Model.Path = RepositoryPaths.DefaultModel;
         options.Sessions.CheckpointIntervalSeconds = 0.2;
         options.Sessions.CheckpointEveryEvents = 50;
-        options.Sessions.SnapshotEveryCheckpoints = 5;
         return options;
     }
 
