@@ -13,7 +13,7 @@ namespace Personalization.Actors.Sessions;
 /// checkpoint every <see cref="UserSessionSettings.CheckpointInterval"/> or <see cref="UserSessionSettings.CheckpointEveryEvents"/>;
 /// only then are the covered Kafka offsets acknowledged (invariant 1). Kafka is the event log; the journal holds checkpoints.
 /// </summary>
-public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
+public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
 {
     private const string CheckpointTimer = "checkpoint";
     private const string RetryTimer = "retry-step";
@@ -43,72 +43,78 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         _models = models;
         _session = new UserSession(userId, settings.RecentItems);
         PersistenceId = PersistenceIdFor(userId);
-
-        // Stores written before checkpoints replaced snapshots may still offer one: it is a checkpoint like the others.
-        Recover<SnapshotOffer>(offer =>
-        {
-            if (offer.Snapshot is UserCheckpoint checkpoint) Restore(checkpoint);
-        });
-        Recover<UserCheckpoint>(Restore);
-        Recover<RecoveryCompleted>(_ =>
-        {
-            _durable = _session.AppliedOffsets.Clone();
-            SetReceiveTimeout(_settings.IdleTimeout);
-        });
-
-        Command<ApplyEvent>(evt =>
-        {
-            // The source that sent it lives on another node: the event crossed the network (0 in steady state).
-            if (evt.AckTo is { Path.Address.HasGlobalScope: true } ackTo && ackTo.Path.Address != _selfAddress) EngineMetrics.RemoteDeliveries.Inc();
-            _waiting.Enqueue(evt);
-            if (!_stepInFlight) ProcessWaiting();
-        });
-        Command<StepCompleted>(OnStepCompleted);
-        Command<StepFailed>(failed =>
-        {
-            _stepInFlight = false;
-            EngineMetrics.StepFailures.Inc();
-            // Put the batch back in front, in order: nothing is lost or reordered by a failed step.
-            var rest = _waiting.ToArray();
-            _waiting.Clear();
-            foreach (var evt in failed.Events) _waiting.Enqueue(evt);
-            foreach (var evt in rest) _waiting.Enqueue(evt);
-            _log.Warning(failed.Cause, "Model step for user {0} failed; {1} events stay queued and are retried", _userId, _waiting.Count);
-            Timers.StartSingleTimer(RetryTimer, RetryStep.Instance, _settings.StepRetryDelay);
-        });
-        Command<RetryStep>(_ =>
-        {
-            if (!_stepInFlight) ProcessWaiting();
-        });
-        Command<CheckpointDue>(_ => Checkpoint());
-        Command<GetRecommendations>(query => OnQuery(new GetRecommendationsRequest(query.K, Sender)));
-        Command<RankingCompleted>(OnRankingCompleted);
-        Command<RankingFailed>(failed =>
-        {
-            _scoreInFlight = false;
-            if (failed.Cause is ObjectDisposedException && _models.ForUser(_userId) != failed.Runtime)
-            {
-                // The model was swapped under the query: answer with the new one (after the state is rebuilt).
-                OnQuery(null);
-                return;
-            }
-
-            _log.Warning(failed.Cause, "Scoring for user {0} failed", _userId);
-            foreach (var q in _waitingQueries) q.ReplyTo.Tell(new Status.Failure(failed.Cause));
-            _waitingQueries.Clear();
-        });
-        Command<GetSession>(_ => Sender.Tell(View()));
-        Command<ReceiveTimeout>(_ => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopUser.Instance)));
-        Command<StopUser>(_ =>
-        {
-            _stopping = true;
-            StopWhenSettled();
-        });
     }
 
     public override string PersistenceId { get; }
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    // A type switch, not ReceivePersistentActor's Recover<T>/Command<T>: those build handler tables and closures per
+    // instance (~2.2 KB per user).
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            // Stores written before checkpoints replaced snapshots may still offer one: it is a checkpoint like the others.
+            case SnapshotOffer { Snapshot: UserCheckpoint checkpoint }:
+                Restore(checkpoint);
+                break;
+            case UserCheckpoint checkpoint:
+                Restore(checkpoint);
+                break;
+            case RecoveryCompleted:
+                _durable = _session.AppliedOffsets.Clone();
+                SetReceiveTimeout(_settings.IdleTimeout);
+                break;
+        }
+    }
+
+    protected override void OnCommand(object message)
+    {
+        switch (message)
+        {
+            case ApplyEvent evt:
+                // The source that sent it lives on another node: the event crossed the network (0 in steady state).
+                if (evt.AckTo is { Path.Address.HasGlobalScope: true } ackTo && ackTo.Path.Address != _selfAddress) EngineMetrics.RemoteDeliveries.Inc();
+                _waiting.Enqueue(evt);
+                if (!_stepInFlight) ProcessWaiting();
+                break;
+            case StepCompleted done:
+                OnStepCompleted(done);
+                break;
+            case StepFailed failed:
+                OnStepFailed(failed);
+                break;
+            case RetryStep:
+                if (!_stepInFlight) ProcessWaiting();
+                break;
+            case CheckpointDue:
+                Checkpoint();
+                break;
+            case GetRecommendations query:
+                OnQuery(new GetRecommendationsRequest(query.K, Sender));
+                break;
+            case RankingCompleted done:
+                OnRankingCompleted(done);
+                break;
+            case RankingFailed failed:
+                OnRankingFailed(failed);
+                break;
+            case GetSession:
+                Sender.Tell(View());
+                break;
+            case ReceiveTimeout:
+                Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopUser.Instance));
+                break;
+            case StopUser:
+                _stopping = true;
+                StopWhenSettled();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
 
     public static string PersistenceIdFor(string userId) => "user-" + userId;
 
@@ -184,6 +190,19 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
             Self,
             success: next => new StepCompleted(batch, next, runtime, stepCount, rebuild),
             failure: ex => new StepFailed(batch, ex));
+    }
+
+    private void OnStepFailed(StepFailed failed)
+    {
+        _stepInFlight = false;
+        EngineMetrics.StepFailures.Inc();
+        // Put the batch back in front, in order: nothing is lost or reordered by a failed step.
+        var rest = _waiting.ToArray();
+        _waiting.Clear();
+        foreach (var evt in failed.Events) _waiting.Enqueue(evt);
+        foreach (var evt in rest) _waiting.Enqueue(evt);
+        _log.Warning(failed.Cause, "Model step for user {0} failed; {1} events stay queued and are retried", _userId, _waiting.Count);
+        Timers.StartSingleTimer(RetryTimer, RetryStep.Instance, _settings.StepRetryDelay);
     }
 
     private void OnStepCompleted(StepCompleted done)
@@ -334,6 +353,21 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
             _waitingQueries.AddRange(remaining);
             OnQuery(null);
         }
+    }
+
+    private void OnRankingFailed(RankingFailed failed)
+    {
+        _scoreInFlight = false;
+        if (failed.Cause is ObjectDisposedException && _models.ForUser(_userId) != failed.Runtime)
+        {
+            // The model was swapped under the query: answer with the new one (after the state is rebuilt).
+            OnQuery(null);
+            return;
+        }
+
+        _log.Warning(failed.Cause, "Scoring for user {0} failed", _userId);
+        foreach (var q in _waitingQueries) q.ReplyTo.Tell(new Status.Failure(failed.Cause));
+        _waitingQueries.Clear();
     }
 
     private Recommendations Answer(Ranking ranking, int k, IModelRuntime runtime)
