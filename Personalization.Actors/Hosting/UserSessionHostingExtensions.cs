@@ -36,6 +36,8 @@ public static class UserSessionHostingExtensions
                 // hand-off timeout would hold its shards (and their users' events) for a minute.
                 "akka.cluster.sharding.rebalance-interval = 2s\nakka.cluster.sharding.handoff-timeout = 10s",
                 HoconAddMode.Prepend)
+            // One actor per live user: its mailbox must cost next to nothing while idle (UserMailbox).
+            .AddHocon(UserMailbox.Hocon, HoconAddMode.Prepend)
             .StartActors((system, registry, resolver) =>
             {
                 var models = resolver.GetService<IModelProvider>();

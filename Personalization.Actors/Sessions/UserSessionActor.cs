@@ -118,8 +118,9 @@ public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
 
     public static string PersistenceIdFor(string userId) => "user-" + userId;
 
+    /// <summary>The actor system needs <see cref="UserMailbox.Hocon"/> (user actors run on <see cref="UserMailbox"/>).</summary>
     public static Props PropsFor(string userId, UserSessionSettings settings, IModelProvider models) =>
-        Props.Create(() => new UserSessionActor(userId, settings, models));
+        Props.Create(() => new UserSessionActor(userId, settings, models)).WithMailbox(UserMailbox.Id);
 
     private void Restore(UserCheckpoint checkpoint)
     {

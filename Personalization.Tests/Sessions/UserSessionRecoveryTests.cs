@@ -16,7 +16,7 @@ namespace Personalization.Tests.Sessions;
 /// </summary>
 public sealed class UserSessionRecoveryTests : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly Config Hocon = ConfigurationFactory.ParseString("""
+    private static readonly Config Hocon = ConfigurationFactory.ParseString(UserMailbox.Hocon + "\n" + """
         akka.actor.provider = cluster
         akka.remote.dot-netty.tcp.hostname = 127.0.0.1
         akka.remote.dot-netty.tcp.port = 0
