@@ -46,8 +46,10 @@ public static class UserSessionHostingExtensions
                     .WithRole(role)
                     .WithRememberEntities(false)
                     .WithStateStoreMode(StateStoreMode.DData)
-                    // Users passivate themselves (after a checkpoint); sharding's own idle passivation stays off.
-                    .WithPassivateIdleAfter(TimeSpan.Zero);
+                    // An idle user is passivated by its shard: the shard sends it StopUser (the hand-off stop message),
+                    // it checkpoints what is not durable yet and stops. Not a ReceiveTimeout per actor: that is a
+                    // scheduler registration per live user (~230 B) rescheduled on every message it receives.
+                    .WithPassivateIdleAfter(settings.IdleTimeout);
                 var region = sharding.Start(
                     UserShardRegion.TypeName,
                     userId => UserSessionActor.PropsFor(userId, settings, models),

@@ -64,7 +64,6 @@ public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
                 break;
             case RecoveryCompleted:
                 _durable = _session.AppliedOffsets.Clone();
-                SetReceiveTimeout(_settings.IdleTimeout);
                 break;
         }
     }
@@ -102,9 +101,6 @@ public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
                 break;
             case GetSession:
                 Sender.Tell(View());
-                break;
-            case ReceiveTimeout:
-                Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopUser.Instance));
                 break;
             case StopUser:
                 _stopping = true;
