@@ -13,11 +13,8 @@ namespace Personalization.Actors.Sessions;
 /// checkpoint every <see cref="UserSessionSettings.CheckpointInterval"/> or <see cref="UserSessionSettings.CheckpointEveryEvents"/>;
 /// only then are the covered Kafka offsets acknowledged (invariant 1). Kafka is the event log; the journal holds checkpoints.
 /// </summary>
-public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
+public sealed class UserSessionActor : UntypedPersistentActor
 {
-    private const string CheckpointTimer = "checkpoint";
-    private const string RetryTimer = "retry-step";
-
     private readonly string _userId;
     private readonly UserSessionSettings _settings;
     private readonly IModelProvider _models;
@@ -36,6 +33,11 @@ public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
     private bool _stopping;
     private Ranking? _ranking;
 
+    // Pending timers: the message each one will deliver (null: none). Not IWithTimers, whose TimerScheduler and its
+    // dictionary cost ~230 B per user; a message that is not the pending one is from a cancelled timer and ignored.
+    private CheckpointDue? _checkpointDue;
+    private RetryStep? _retryDue;
+
     public UserSessionActor(string userId, UserSessionSettings settings, IModelProvider models)
     {
         _userId = userId;
@@ -46,8 +48,6 @@ public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
     }
 
     public override string PersistenceId { get; }
-
-    public ITimerScheduler Timers { get; set; } = null!;
 
     // A type switch, not ReceivePersistentActor's Recover<T>/Command<T>: those build handler tables and closures per
     // instance (~2.2 KB per user).
@@ -84,11 +84,14 @@ public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
             case StepFailed failed:
                 OnStepFailed(failed);
                 break;
-            case RetryStep:
+            case RetryStep retry when retry == _retryDue:
+                _retryDue = null;
                 if (!_stepInFlight) ProcessWaiting();
                 break;
-            case CheckpointDue:
+            case CheckpointDue due when due == _checkpointDue:
                 Checkpoint();
+                break;
+            case TimerMessage:
                 break;
             case GetRecommendations query:
                 OnQuery(new GetRecommendationsRequest(query.K, Sender));
@@ -117,6 +120,19 @@ public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
     /// <summary>The actor system needs <see cref="UserMailbox.Hocon"/> (user actors run on <see cref="UserMailbox"/>).</summary>
     public static Props PropsFor(string userId, UserSessionSettings settings, IModelProvider models) =>
         Props.Create(() => new UserSessionActor(userId, settings, models)).WithMailbox(UserMailbox.Id);
+
+    protected override void PostStop()
+    {
+        _checkpointDue?.Cancel();
+        _retryDue?.Cancel();
+        base.PostStop();
+    }
+
+    private T Schedule<T>(T message, TimeSpan delay) where T : TimerMessage
+    {
+        message.Timer = Context.System.Scheduler.ScheduleTellOnceCancelable(delay, Self, message, Self);
+        return message;
+    }
 
     private void Restore(UserCheckpoint checkpoint)
     {
@@ -199,7 +215,8 @@ public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
         foreach (var evt in failed.Events) _waiting.Enqueue(evt);
         foreach (var evt in rest) _waiting.Enqueue(evt);
         _log.Warning(failed.Cause, "Model step for user {0} failed; {1} events stay queued and are retried", _userId, _waiting.Count);
-        Timers.StartSingleTimer(RetryTimer, RetryStep.Instance, _settings.StepRetryDelay);
+        _retryDue?.Cancel();
+        _retryDue = Schedule(new RetryStep(), _settings.StepRetryDelay);
     }
 
     private void OnStepCompleted(StepCompleted done)
@@ -232,8 +249,8 @@ public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
         _ranking = null;
         _eventsSinceCheckpoint += events.Count;
         if (_eventsSinceCheckpoint >= _settings.CheckpointEveryEvents) Checkpoint();
-        else if (_eventsSinceCheckpoint > 0 && !Timers.IsTimerActive(CheckpointTimer))
-            Timers.StartSingleTimer(CheckpointTimer, CheckpointDue.Instance, _settings.CheckpointInterval);
+        else if (_eventsSinceCheckpoint > 0 && _checkpointDue is null)
+            _checkpointDue = Schedule(new CheckpointDue(), _settings.CheckpointInterval);
     }
 
     private void RequestRedelivery(List<ApplyEvent> gaps)
@@ -258,7 +275,8 @@ public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
 
     private void Checkpoint()
     {
-        Timers.Cancel(CheckpointTimer);
+        _checkpointDue?.Cancel();
+        _checkpointDue = null;
         if (_eventsSinceCheckpoint == 0 && _pendingAcks.Count == 0) return;
         var checkpoint = _session.ToCheckpoint();
         var acks = _pendingAcks;
@@ -429,13 +447,15 @@ public sealed class UserSessionActor : UntypedPersistentActor, IWithTimers
 
     private sealed record RankingFailed(Exception Cause, IModelRuntime Runtime);
 
-    private sealed class CheckpointDue
+    /// <summary>A message a timer delivers to this actor; it can cancel its timer.</summary>
+    private abstract class TimerMessage
     {
-        public static readonly CheckpointDue Instance = new();
+        public ICancelable? Timer { get; set; }
+
+        public void Cancel() => Timer?.Cancel();
     }
 
-    private sealed class RetryStep
-    {
-        public static readonly RetryStep Instance = new();
-    }
+    private sealed class CheckpointDue : TimerMessage;
+
+    private sealed class RetryStep : TimerMessage;
 }
