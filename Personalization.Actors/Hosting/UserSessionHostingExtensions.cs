@@ -41,6 +41,7 @@ public static class UserSessionHostingExtensions
             .StartActors((system, registry, resolver) =>
             {
                 var models = resolver.GetService<IModelProvider>();
+                var userProps = UserSessionActor.PropsFor(settings, models);
                 var sharding = ClusterSharding.Get(system);
                 var shardingSettings = ClusterShardingSettings.Create(system)
                     .WithRole(role)
@@ -52,7 +53,7 @@ public static class UserSessionHostingExtensions
                     .WithPassivateIdleAfter(settings.IdleTimeout);
                 var region = sharding.Start(
                     UserShardRegion.TypeName,
-                    userId => UserSessionActor.PropsFor(userId, settings, models),
+                    _ => userProps,
                     shardingSettings,
                     new UserMessageExtractor(partitions),
                     new ExternalShardAllocationStrategy(system, UserShardRegion.TypeName),

@@ -18,7 +18,6 @@ public sealed class UserSessionActor : UntypedPersistentActor
     private readonly string _userId;
     private readonly UserSessionSettings _settings;
     private readonly IModelProvider _models;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Address _selfAddress = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
     private readonly Queue<ApplyEvent> _waiting = new();
     private readonly List<GetRecommendationsRequest> _waitingQueries = [];
@@ -38,8 +37,10 @@ public sealed class UserSessionActor : UntypedPersistentActor
     private CheckpointDue? _checkpointDue;
     private RetryStep? _retryDue;
 
-    public UserSessionActor(string userId, UserSessionSettings settings, IModelProvider models)
+    /// <summary>The user is the one the actor is named after (<see cref="PropsFor"/>).</summary>
+    public UserSessionActor(UserSessionSettings settings, IModelProvider models)
     {
+        var userId = UserIdOf(Self);
         _userId = userId;
         _settings = settings;
         _models = models;
@@ -117,9 +118,20 @@ public sealed class UserSessionActor : UntypedPersistentActor
 
     public static string PersistenceIdFor(string userId) => "user-" + userId;
 
-    /// <summary>The actor system needs <see cref="UserMailbox.Hocon"/> (user actors run on <see cref="UserMailbox"/>).</summary>
-    public static Props PropsFor(string userId, UserSessionSettings settings, IModelProvider models) =>
-        Props.Create(() => new UserSessionActor(userId, settings, models)).WithMailbox(UserMailbox.Id);
+    /// <summary>
+    /// The Props of every user actor, shared (per-entity Props with the user id cost ~220 B per live user): an actor
+    /// is the user it is named after, URI-escaped as sharding names an entity by its id (see <see cref="UserIdOf"/>).
+    /// The actor system needs <see cref="UserMailbox.Hocon"/> (user actors run on <see cref="UserMailbox"/>).
+    /// </summary>
+    public static Props PropsFor(UserSessionSettings settings, IModelProvider models) =>
+        Props.Create(() => new UserSessionActor(settings, models)).WithMailbox(UserMailbox.Id);
+
+    /// <summary>
+    /// The user id of a user actor: its name, unescaped (sharding names an entity Uri.EscapeDataString(id); the name is the
+    /// id itself, same string, when nothing needed escaping). Exact for every well-formed string, which is every id that
+    /// reaches a node: they are decoded from UTF-8 (JSON, HTTP paths, protobuf).
+    /// </summary>
+    public static string UserIdOf(IActorRef user) => Uri.UnescapeDataString(user.Path.Name);
 
     protected override void PostStop()
     {
@@ -214,7 +226,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
         _waiting.Clear();
         foreach (var evt in failed.Events) _waiting.Enqueue(evt);
         foreach (var evt in rest) _waiting.Enqueue(evt);
-        _log.Warning(failed.Cause, "Model step for user {0} failed; {1} events stay queued and are retried", _userId, _waiting.Count);
+        Log.Warning(failed.Cause, "Model step for user {0} failed; {1} events stay queued and are retried", _userId, _waiting.Count);
         _retryDue?.Cancel();
         _retryDue = Schedule(new RetryStep(), _settings.StepRetryDelay);
     }
@@ -258,7 +270,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
         EngineMetrics.EventsOutOfOrder.Inc(gaps.Count);
         foreach (var group in gaps.Where(g => g.AckTo is not null).GroupBy(g => (g.AckTo!, g.Partition)))
         {
-            _log.Debug("User {0}: event at offset {1} of partition {2} came before its predecessor at {3}; asking for redelivery",
+            Log.Debug("User {0}: event at offset {1} of partition {2} came before its predecessor at {3}; asking for redelivery",
                 _userId, group.First().Offset, group.Key.Partition, group.First().PreviousOffset);
             group.Key.Item1.Tell(new RedeliveryNeeded(group.Key.Partition));
         }
@@ -380,7 +392,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
             return;
         }
 
-        _log.Warning(failed.Cause, "Scoring for user {0} failed", _userId);
+        Log.Warning(failed.Cause, "Scoring for user {0} failed", _userId);
         foreach (var q in _waitingQueries) q.ReplyTo.Tell(new Status.Failure(failed.Cause));
         _waitingQueries.Clear();
     }

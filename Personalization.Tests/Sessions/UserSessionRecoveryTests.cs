@@ -69,6 +69,17 @@ public sealed class UserSessionRecoveryTests : Akka.TestKit.Xunit2.TestKit
         AssertRestored("u-both", Checkpoint(9));
     }
 
+    [Fact]
+    public void A_user_whose_id_needs_escaping_is_the_one_its_name_spells()
+    {
+        // Sharding names an entity Uri.EscapeDataString(id): the actor takes its user id from that name.
+        const string UserId = "ü ser/42%x";
+        var writer = WriterFor(UserId);
+        Persist(writer, Checkpoint(2));
+
+        AssertRestored(UserId, Checkpoint(2));
+    }
+
     protected override void AfterAll()
     {
         base.AfterAll();
@@ -95,7 +106,7 @@ public sealed class UserSessionRecoveryTests : Akka.TestKit.Xunit2.TestKit
 
     private void AssertRestored(string userId, UserCheckpoint expected)
     {
-        var user = Sys.ActorOf(UserSessionActor.PropsFor(userId, new UserSessionSettings { RecentItems = 4 }, _models), userId);
+        var user = Sys.ActorOf(UserSessionActor.PropsFor(new UserSessionSettings { RecentItems = 4 }, _models), Uri.EscapeDataString(userId));
         user.Tell(new GetSession(userId), TestActor);
         var view = ExpectMsg<SessionView>();
 
