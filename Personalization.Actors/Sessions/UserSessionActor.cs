@@ -19,12 +19,15 @@ public sealed class UserSessionActor : UntypedPersistentActor
     private readonly UserSessionSettings _settings;
     private readonly IModelProvider _models;
     private readonly Address _selfAddress = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
-    private readonly Queue<ApplyEvent> _waiting = new();
-    private readonly List<GetRecommendationsRequest> _waitingQueries = [];
+
+    // Events waiting for the model, queries waiting for a ranking, events waiting for their checkpoint's ack: null while
+    // there are none, which is most of a live user's time (a node holds one actor per live user).
+    private Queue<ApplyEvent>? _waiting;
+    private List<GetRecommendationsRequest>? _waitingQueries;
+    private List<ApplyEvent>? _pendingAcks;
 
     private UserSession _session;
     private PartitionOffsets _durable = new();
-    private List<ApplyEvent> _pendingAcks = [];
     private int _eventsSinceCheckpoint;
     private int _checkpointsInFlight;
     private bool _stepInFlight;
@@ -45,10 +48,12 @@ public sealed class UserSessionActor : UntypedPersistentActor
         _settings = settings;
         _models = models;
         _session = new UserSession(userId, settings.RecentItems);
-        PersistenceId = PersistenceIdFor(userId);
     }
 
-    public override string PersistenceId { get; }
+    // Built when Akka asks (recovery, each persist) rather than kept: one string fewer per live user.
+    public override string PersistenceId => PersistenceIdFor(_userId);
+
+    private int WaitingCount => _waiting?.Count ?? 0;
 
     // A type switch, not ReceivePersistentActor's Recover<T>/Command<T>: those build handler tables and closures per
     // instance (~2.2 KB per user).
@@ -76,7 +81,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
             case ApplyEvent evt:
                 // The source that sent it lives on another node: the event crossed the network (0 in steady state).
                 if (evt.AckTo is { Path.Address.HasGlobalScope: true } ackTo && ackTo.Path.Address != _selfAddress) EngineMetrics.RemoteDeliveries.Inc();
-                _waiting.Enqueue(evt);
+                (_waiting ??= new Queue<ApplyEvent>()).Enqueue(evt);
                 if (!_stepInFlight) ProcessWaiting();
                 break;
             case StepCompleted done:
@@ -157,9 +162,9 @@ public sealed class UserSessionActor : UntypedPersistentActor
     {
         var runtime = _models.ForUser(_userId);
         var rebuild = _session.ModelVersion is not null && _session.ModelVersion != runtime.Version;
-        if (_waiting.Count == 0 && !rebuild) return;
+        if (WaitingCount == 0 && !rebuild) return;
 
-        var batch = new List<ApplyEvent>(Math.Min(_waiting.Count, _settings.MaxEventsPerStep));
+        var batch = new List<ApplyEvent>(Math.Min(WaitingCount, _settings.MaxEventsPerStep));
         var items = new List<int>();
         var seen = _session.AppliedOffsets.Clone();
         if (rebuild)
@@ -177,9 +182,9 @@ public sealed class UserSessionActor : UntypedPersistentActor
             _session.SetModelState(new float[runtime.StateSize], runtime.Name, runtime.Version, 0);
 
         List<ApplyEvent>? gaps = null;
-        while (_waiting.Count > 0 && batch.Count < _settings.MaxEventsPerStep)
+        while (WaitingCount > 0 && batch.Count < _settings.MaxEventsPerStep)
         {
-            var evt = _waiting.Dequeue();
+            var evt = _waiting!.Dequeue();
             if (evt.Offset >= 0 && seen.Covers(evt.Partition, evt.Offset))
             {
                 AcknowledgeDuplicate(evt);
@@ -200,11 +205,12 @@ public sealed class UserSessionActor : UntypedPersistentActor
             if (index > 0) items.Add(index);
         }
 
+        if (_waiting is { Count: 0 }) _waiting = null;
         if (gaps is not null) RequestRedelivery(gaps);
         if (items.Count == 0)
         {
             if (batch.Count > 0) Commit(batch, null, runtime, 0, false);
-            if (_waiting.Count > 0) ProcessWaiting();
+            if (WaitingCount > 0) ProcessWaiting();
             return;
         }
 
@@ -222,10 +228,10 @@ public sealed class UserSessionActor : UntypedPersistentActor
         _stepInFlight = false;
         EngineMetrics.StepFailures.Inc();
         // Put the batch back in front, in order: nothing is lost or reordered by a failed step.
-        var rest = _waiting.ToArray();
-        _waiting.Clear();
-        foreach (var evt in failed.Events) _waiting.Enqueue(evt);
-        foreach (var evt in rest) _waiting.Enqueue(evt);
+        var requeued = new Queue<ApplyEvent>(failed.Events);
+        if (_waiting is not null)
+            foreach (var evt in _waiting) requeued.Enqueue(evt);
+        _waiting = requeued;
         Log.Warning(failed.Cause, "Model step for user {0} failed; {1} events stay queued and are retried", _userId, _waiting.Count);
         _retryDue?.Cancel();
         _retryDue = Schedule(new RetryStep(), _settings.StepRetryDelay);
@@ -235,8 +241,8 @@ public sealed class UserSessionActor : UntypedPersistentActor
     {
         _stepInFlight = false;
         Commit(done.Events, done.State, done.Runtime, done.Steps, done.Rebuilt);
-        if (_waitingQueries.Count > 0) OnQuery(null);
-        if (_waiting.Count > 0 && !_stepInFlight) ProcessWaiting();
+        if (_waitingQueries is { Count: > 0 }) OnQuery(null);
+        if (WaitingCount > 0 && !_stepInFlight) ProcessWaiting();
         else if (_stopping) StopWhenSettled();
     }
 
@@ -247,7 +253,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
         foreach (var evt in events)
         {
             _session.Apply(runtime.Vocabulary.Intern(evt.ItemId), evt.Type, evt.Timestamp, evt.Partition, evt.Offset);
-            if (evt.AckTo is not null && evt.Offset >= 0) _pendingAcks.Add(evt);
+            if (evt.AckTo is not null && evt.Offset >= 0) (_pendingAcks ??= []).Add(evt);
             EngineMetrics.Freshness.Observe(Math.Max(0, now - evt.Timestamp) / 1000.0);
         }
 
@@ -282,17 +288,17 @@ public sealed class UserSessionActor : UntypedPersistentActor
         if (evt.AckTo is null) return;
         // Already durable: ack now. Applied but not yet checkpointed: the next checkpoint covers it.
         if (_durable.Covers(evt.Partition, evt.Offset)) evt.AckTo.Tell(new EventsDurable(evt.Partition, [evt.Offset]));
-        else _pendingAcks.Add(evt);
+        else (_pendingAcks ??= []).Add(evt);
     }
 
     private void Checkpoint()
     {
         _checkpointDue?.Cancel();
         _checkpointDue = null;
-        if (_eventsSinceCheckpoint == 0 && _pendingAcks.Count == 0) return;
+        if (_eventsSinceCheckpoint == 0 && _pendingAcks is null) return;
         var checkpoint = _session.ToCheckpoint();
         var acks = _pendingAcks;
-        _pendingAcks = [];
+        _pendingAcks = null;
         _eventsSinceCheckpoint = 0;
         _checkpointsInFlight++;
         // PersistAsync: events keep flowing while the database writes; the acks wait for the write.
@@ -306,9 +312,9 @@ public sealed class UserSessionActor : UntypedPersistentActor
         });
     }
 
-    private static void SendAcks(List<ApplyEvent> acks)
+    private static void SendAcks(List<ApplyEvent>? acks)
     {
-        if (acks.Count == 0) return;
+        if (acks is null) return;
         EngineMetrics.EventsAcknowledged.Inc(acks.Count);
         foreach (var group in acks.GroupBy(a => (a.AckTo!, a.Partition)))
             group.Key.Item1.Tell(new EventsDurable(group.Key.Partition, group.Select(a => a.Offset).ToArray()));
@@ -318,13 +324,13 @@ public sealed class UserSessionActor : UntypedPersistentActor
     private void StopWhenSettled()
     {
         if (_stepInFlight) return;
-        if (_eventsSinceCheckpoint > 0 || _pendingAcks.Count > 0) Checkpoint();
+        if (_eventsSinceCheckpoint > 0 || _pendingAcks is not null) Checkpoint();
         if (_checkpointsInFlight == 0) Context.Stop(Self);
     }
 
     private void OnQuery(GetRecommendationsRequest? query)
     {
-        if (query is not null) _waitingQueries.Add(query);
+        if (query is not null) (_waitingQueries ??= []).Add(query);
         var runtime = _models.ForUser(_userId);
         if (_session.State is null)
         {
@@ -339,12 +345,13 @@ public sealed class UserSessionActor : UntypedPersistentActor
             return;
         }
 
-        var largest = _waitingQueries.Max(q => q.K);
+        var queries = _waitingQueries ??= [];
+        var largest = queries.Max(q => q.K);
         if (_ranking is { } cached && cached.ModelSteps == _session.ModelSteps && cached.EventCount == _session.EventCount
             && (cached.Items.Length >= largest || cached.Items.Length < cached.Size))
         {
-            foreach (var q in _waitingQueries) q.ReplyTo.Tell(Answer(cached, q.K, runtime));
-            _waitingQueries.Clear();
+            foreach (var q in queries) q.ReplyTo.Tell(Answer(cached, q.K, runtime));
+            _waitingQueries = null;
             return;
         }
 
@@ -367,17 +374,18 @@ public sealed class UserSessionActor : UntypedPersistentActor
         _ranking = done.Ranking;
         // Answer with the ranking even if an event landed meanwhile (it is at most one step old); the next query recomputes.
         var remaining = new List<GetRecommendationsRequest>();
-        foreach (var q in _waitingQueries)
-        {
-            if (q.K <= done.Ranking.Size || done.Ranking.Items.Length < done.Ranking.Size) q.ReplyTo.Tell(Answer(done.Ranking, q.K, runtime));
-            else remaining.Add(q);
-        }
+        if (_waitingQueries is not null)
+            foreach (var q in _waitingQueries)
+            {
+                if (q.K <= done.Ranking.Size || done.Ranking.Items.Length < done.Ranking.Size) q.ReplyTo.Tell(Answer(done.Ranking, q.K, runtime));
+                else remaining.Add(q);
+            }
 
-        _waitingQueries.Clear();
+        _waitingQueries = null;
         if (remaining.Count > 0)
         {
             _ranking = null;
-            _waitingQueries.AddRange(remaining);
+            _waitingQueries = remaining;
             OnQuery(null);
         }
     }
@@ -393,8 +401,9 @@ public sealed class UserSessionActor : UntypedPersistentActor
         }
 
         Log.Warning(failed.Cause, "Scoring for user {0} failed", _userId);
-        foreach (var q in _waitingQueries) q.ReplyTo.Tell(new Status.Failure(failed.Cause));
-        _waitingQueries.Clear();
+        if (_waitingQueries is not null)
+            foreach (var q in _waitingQueries) q.ReplyTo.Tell(new Status.Failure(failed.Cause));
+        _waitingQueries = null;
     }
 
     private Recommendations Answer(Ranking ranking, int k, IModelRuntime runtime)
@@ -410,7 +419,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
     private void AnswerColdStart(IModelRuntime runtime)
     {
         var exclude = SeenItems(runtime.Vocabulary);
-        foreach (var q in _waitingQueries)
+        foreach (var q in _waitingQueries ?? [])
         {
             var items = new List<RecommendedItem>(q.K);
             var rank = 0;
@@ -427,7 +436,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
             EngineMetrics.Recommendations.WithLabels("cold_start").Inc();
         }
 
-        _waitingQueries.Clear();
+        _waitingQueries = null;
     }
 
     private HashSet<int> SeenItems(ItemVocabulary vocabulary)
