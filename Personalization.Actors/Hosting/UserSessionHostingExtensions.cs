@@ -36,19 +36,24 @@ public static class UserSessionHostingExtensions
                 // hand-off timeout would hold its shards (and their users' events) for a minute.
                 "akka.cluster.sharding.rebalance-interval = 2s\nakka.cluster.sharding.handoff-timeout = 10s",
                 HoconAddMode.Prepend)
+            // One actor per live user: its mailbox must cost next to nothing while idle (UserMailbox).
+            .AddHocon(UserMailbox.Hocon, HoconAddMode.Prepend)
             .StartActors((system, registry, resolver) =>
             {
                 var models = resolver.GetService<IModelProvider>();
+                var userProps = UserSessionActor.PropsFor(settings, models);
                 var sharding = ClusterSharding.Get(system);
                 var shardingSettings = ClusterShardingSettings.Create(system)
                     .WithRole(role)
                     .WithRememberEntities(false)
                     .WithStateStoreMode(StateStoreMode.DData)
-                    // Users passivate themselves (after a checkpoint); sharding's own idle passivation stays off.
-                    .WithPassivateIdleAfter(TimeSpan.Zero);
+                    // An idle user is passivated by its shard: the shard sends it StopUser (the hand-off stop message),
+                    // it checkpoints what is not durable yet and stops. Not a ReceiveTimeout per actor: that is a
+                    // scheduler registration per live user (~230 B) rescheduled on every message it receives.
+                    .WithPassivateIdleAfter(settings.IdleTimeout);
                 var region = sharding.Start(
                     UserShardRegion.TypeName,
-                    userId => UserSessionActor.PropsFor(userId, settings, models),
+                    _ => userProps,
                     shardingSettings,
                     new UserMessageExtractor(partitions),
                     new ExternalShardAllocationStrategy(system, UserShardRegion.TypeName),

@@ -6,17 +6,33 @@ namespace Personalization.Actors.Sessions;
 /// </summary>
 public sealed class PartitionOffsets
 {
-    // Tiny and usually of length 1: a pair of arrays beats a dictionary in memory per user.
-    private int[] _partitions = [];
-    private long[] _offsets = [];
+    // A node holds two per live user: the first partition lives in fields (a 40-byte object, no arrays), any other
+    // partition in an array, in the order they came.
+    private int _partition;
+    private long _offset;
+    private bool _any;
+    private (int Partition, long Offset)[]? _more;
 
-    public int Count => _partitions.Length;
+    public int Count => _any ? 1 + (_more?.Length ?? 0) : 0;
 
     public bool TryGet(int partition, out long offset)
     {
-        var i = Array.IndexOf(_partitions, partition);
-        offset = i >= 0 ? _offsets[i] : -1;
-        return i >= 0;
+        if (_any && _partition == partition)
+        {
+            offset = _offset;
+            return true;
+        }
+
+        if (_more is not null)
+            foreach (var (p, o) in _more)
+                if (p == partition)
+                {
+                    offset = o;
+                    return true;
+                }
+
+        offset = -1;
+        return false;
     }
 
     /// <summary>True when <paramref name="offset"/> of <paramref name="partition"/> is at or below what is recorded.</summary>
@@ -25,21 +41,37 @@ public sealed class PartitionOffsets
     /// <summary>Records <paramref name="offset"/> if it is higher than what the partition has.</summary>
     public void Advance(int partition, long offset)
     {
-        var i = Array.IndexOf(_partitions, partition);
-        if (i >= 0)
+        if (!_any)
         {
-            if (offset > _offsets[i]) _offsets[i] = offset;
+            (_partition, _offset, _any) = (partition, offset, true);
             return;
         }
 
-        _partitions = [.. _partitions, partition];
-        _offsets = [.. _offsets, offset];
+        if (_partition == partition)
+        {
+            if (offset > _offset) _offset = offset;
+            return;
+        }
+
+        if (_more is not null)
+            for (var i = 0; i < _more.Length; i++)
+                if (_more[i].Partition == partition)
+                {
+                    if (offset > _more[i].Offset) _more[i].Offset = offset;
+                    return;
+                }
+
+        _more = [.. _more ?? [], (partition, offset)];
     }
 
     public IEnumerable<(int Partition, long Offset)> Entries()
     {
-        for (var i = 0; i < _partitions.Length; i++) yield return (_partitions[i], _offsets[i]);
+        if (!_any) yield break;
+        yield return (_partition, _offset);
+        if (_more is not null)
+            foreach (var entry in _more)
+                yield return entry;
     }
 
-    public PartitionOffsets Clone() => new() { _partitions = (int[])_partitions.Clone(), _offsets = (long[])_offsets.Clone() };
+    public PartitionOffsets Clone() => new() { _partition = _partition, _offset = _offset, _any = _any, _more = _more?.ToArray() };
 }

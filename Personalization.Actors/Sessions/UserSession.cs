@@ -95,6 +95,7 @@ public sealed class UserSession
             FirstEventAt = checkpoint.FirstEventAt,
             LastEventAt = checkpoint.LastEventAt,
         };
+        session.Recent.Reserve(checkpoint.Recent.Count);
         foreach (var item in checkpoint.Recent)
             session.Recent.Add(intern is null ? item : item with { ItemId = intern(item.ItemId) });
         foreach (var (partition, offset) in checkpoint.AppliedOffsets) session.AppliedOffsets.Advance(partition, offset);

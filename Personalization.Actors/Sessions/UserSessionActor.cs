@@ -13,22 +13,21 @@ namespace Personalization.Actors.Sessions;
 /// checkpoint every <see cref="UserSessionSettings.CheckpointInterval"/> or <see cref="UserSessionSettings.CheckpointEveryEvents"/>;
 /// only then are the covered Kafka offsets acknowledged (invariant 1). Kafka is the event log; the journal holds checkpoints.
 /// </summary>
-public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
+public sealed class UserSessionActor : UntypedPersistentActor
 {
-    private const string CheckpointTimer = "checkpoint";
-    private const string RetryTimer = "retry-step";
-
     private readonly string _userId;
     private readonly UserSessionSettings _settings;
     private readonly IModelProvider _models;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Address _selfAddress = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
-    private readonly Queue<ApplyEvent> _waiting = new();
-    private readonly List<GetRecommendationsRequest> _waitingQueries = [];
+
+    // Events waiting for the model, queries waiting for a ranking, events waiting for their checkpoint's ack: null while
+    // there are none, which is most of a live user's time (a node holds one actor per live user).
+    private Queue<ApplyEvent>? _waiting;
+    private List<GetRecommendationsRequest>? _waitingQueries;
+    private List<ApplyEvent>? _pendingAcks;
 
     private UserSession _session;
     private PartitionOffsets _durable = new();
-    private List<ApplyEvent> _pendingAcks = [];
     private int _eventsSinceCheckpoint;
     private int _checkpointsInFlight;
     private bool _stepInFlight;
@@ -36,83 +35,121 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
     private bool _stopping;
     private Ranking? _ranking;
 
-    public UserSessionActor(string userId, UserSessionSettings settings, IModelProvider models)
+    // Pending timers: the message each one will deliver (null: none). Not IWithTimers, whose TimerScheduler and its
+    // dictionary cost ~230 B per user; a message that is not the pending one is from a cancelled timer and ignored.
+    private CheckpointDue? _checkpointDue;
+    private RetryStep? _retryDue;
+
+    /// <summary>The user is the one the actor is named after (<see cref="PropsFor"/>).</summary>
+    public UserSessionActor(UserSessionSettings settings, IModelProvider models)
     {
+        var userId = UserIdOf(Self);
         _userId = userId;
         _settings = settings;
         _models = models;
         _session = new UserSession(userId, settings.RecentItems);
-        PersistenceId = PersistenceIdFor(userId);
-
-        Recover<SnapshotOffer>(offer =>
-        {
-            if (offer.Snapshot is UserCheckpoint checkpoint) Restore(checkpoint);
-        });
-        Recover<UserCheckpoint>(Restore);
-        Recover<RecoveryCompleted>(_ =>
-        {
-            _durable = _session.AppliedOffsets.Clone();
-            SetReceiveTimeout(_settings.IdleTimeout);
-        });
-
-        Command<ApplyEvent>(evt =>
-        {
-            // The source that sent it lives on another node: the event crossed the network (0 in steady state).
-            if (evt.AckTo is { Path.Address.HasGlobalScope: true } ackTo && ackTo.Path.Address != _selfAddress) EngineMetrics.RemoteDeliveries.Inc();
-            _waiting.Enqueue(evt);
-            if (!_stepInFlight) ProcessWaiting();
-        });
-        Command<StepCompleted>(OnStepCompleted);
-        Command<StepFailed>(failed =>
-        {
-            _stepInFlight = false;
-            EngineMetrics.StepFailures.Inc();
-            // Put the batch back in front, in order: nothing is lost or reordered by a failed step.
-            var rest = _waiting.ToArray();
-            _waiting.Clear();
-            foreach (var evt in failed.Events) _waiting.Enqueue(evt);
-            foreach (var evt in rest) _waiting.Enqueue(evt);
-            _log.Warning(failed.Cause, "Model step for user {0} failed; {1} events stay queued and are retried", _userId, _waiting.Count);
-            Timers.StartSingleTimer(RetryTimer, RetryStep.Instance, _settings.StepRetryDelay);
-        });
-        Command<RetryStep>(_ =>
-        {
-            if (!_stepInFlight) ProcessWaiting();
-        });
-        Command<CheckpointDue>(_ => Checkpoint());
-        Command<GetRecommendations>(query => OnQuery(new GetRecommendationsRequest(query.K, Sender)));
-        Command<RankingCompleted>(OnRankingCompleted);
-        Command<RankingFailed>(failed =>
-        {
-            _scoreInFlight = false;
-            if (failed.Cause is ObjectDisposedException && _models.ForUser(_userId) != failed.Runtime)
-            {
-                // The model was swapped under the query: answer with the new one (after the state is rebuilt).
-                OnQuery(null);
-                return;
-            }
-
-            _log.Warning(failed.Cause, "Scoring for user {0} failed", _userId);
-            foreach (var q in _waitingQueries) q.ReplyTo.Tell(new Status.Failure(failed.Cause));
-            _waitingQueries.Clear();
-        });
-        Command<GetSession>(_ => Sender.Tell(View()));
-        Command<ReceiveTimeout>(_ => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopUser.Instance)));
-        Command<StopUser>(_ =>
-        {
-            _stopping = true;
-            StopWhenSettled();
-        });
     }
 
-    public override string PersistenceId { get; }
+    // Built when Akka asks (recovery, each persist) rather than kept: one string fewer per live user.
+    public override string PersistenceId => PersistenceIdFor(_userId);
 
-    public ITimerScheduler Timers { get; set; } = null!;
+    private int WaitingCount => _waiting?.Count ?? 0;
+
+    // A type switch, not ReceivePersistentActor's Recover<T>/Command<T>: those build handler tables and closures per
+    // instance (~2.2 KB per user).
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            // Stores written before checkpoints replaced snapshots may still offer one: it is a checkpoint like the others.
+            case SnapshotOffer { Snapshot: UserCheckpoint checkpoint }:
+                Restore(checkpoint);
+                break;
+            case UserCheckpoint checkpoint:
+                Restore(checkpoint);
+                break;
+            case RecoveryCompleted:
+                _durable = _session.AppliedOffsets.Clone();
+                break;
+        }
+    }
+
+    protected override void OnCommand(object message)
+    {
+        switch (message)
+        {
+            case ApplyEvent evt:
+                // The source that sent it lives on another node: the event crossed the network (0 in steady state).
+                if (evt.AckTo is { Path.Address.HasGlobalScope: true } ackTo && ackTo.Path.Address != _selfAddress) EngineMetrics.RemoteDeliveries.Inc();
+                (_waiting ??= new Queue<ApplyEvent>()).Enqueue(evt);
+                if (!_stepInFlight) ProcessWaiting();
+                break;
+            case StepCompleted done:
+                OnStepCompleted(done);
+                break;
+            case StepFailed failed:
+                OnStepFailed(failed);
+                break;
+            case RetryStep retry when retry == _retryDue:
+                _retryDue = null;
+                if (!_stepInFlight) ProcessWaiting();
+                break;
+            case CheckpointDue due when due == _checkpointDue:
+                Checkpoint();
+                break;
+            case TimerMessage:
+                break;
+            case GetRecommendations query:
+                OnQuery(new GetRecommendationsRequest(query.K, Sender));
+                break;
+            case RankingCompleted done:
+                OnRankingCompleted(done);
+                break;
+            case RankingFailed failed:
+                OnRankingFailed(failed);
+                break;
+            case GetSession:
+                Sender.Tell(View());
+                break;
+            case StopUser:
+                _stopping = true;
+                StopWhenSettled();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
 
     public static string PersistenceIdFor(string userId) => "user-" + userId;
 
-    public static Props PropsFor(string userId, UserSessionSettings settings, IModelProvider models) =>
-        Props.Create(() => new UserSessionActor(userId, settings, models));
+    /// <summary>
+    /// The Props of every user actor, shared (per-entity Props with the user id cost ~220 B per live user): an actor
+    /// is the user it is named after, URI-escaped as sharding names an entity by its id (see <see cref="UserIdOf"/>).
+    /// The actor system needs <see cref="UserMailbox.Hocon"/> (user actors run on <see cref="UserMailbox"/>).
+    /// </summary>
+    public static Props PropsFor(UserSessionSettings settings, IModelProvider models) =>
+        Props.Create(() => new UserSessionActor(settings, models)).WithMailbox(UserMailbox.Id);
+
+    /// <summary>
+    /// The user id of a user actor: its name, unescaped (sharding names an entity Uri.EscapeDataString(id); the name is the
+    /// id itself, same string, when nothing needed escaping). Exact for every well-formed string, which is every id that
+    /// reaches a node: they are decoded from UTF-8 (JSON, HTTP paths, protobuf).
+    /// </summary>
+    public static string UserIdOf(IActorRef user) => Uri.UnescapeDataString(user.Path.Name);
+
+    protected override void PostStop()
+    {
+        _checkpointDue?.Cancel();
+        _retryDue?.Cancel();
+        base.PostStop();
+    }
+
+    private T Schedule<T>(T message, TimeSpan delay) where T : TimerMessage
+    {
+        message.Timer = Context.System.Scheduler.ScheduleTellOnceCancelable(delay, Self, message, Self);
+        return message;
+    }
 
     private void Restore(UserCheckpoint checkpoint)
     {
@@ -125,9 +162,9 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
     {
         var runtime = _models.ForUser(_userId);
         var rebuild = _session.ModelVersion is not null && _session.ModelVersion != runtime.Version;
-        if (_waiting.Count == 0 && !rebuild) return;
+        if (WaitingCount == 0 && !rebuild) return;
 
-        var batch = new List<ApplyEvent>(Math.Min(_waiting.Count, _settings.MaxEventsPerStep));
+        var batch = new List<ApplyEvent>(Math.Min(WaitingCount, _settings.MaxEventsPerStep));
         var items = new List<int>();
         var seen = _session.AppliedOffsets.Clone();
         if (rebuild)
@@ -145,9 +182,9 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
             _session.SetModelState(new float[runtime.StateSize], runtime.Name, runtime.Version, 0);
 
         List<ApplyEvent>? gaps = null;
-        while (_waiting.Count > 0 && batch.Count < _settings.MaxEventsPerStep)
+        while (WaitingCount > 0 && batch.Count < _settings.MaxEventsPerStep)
         {
-            var evt = _waiting.Dequeue();
+            var evt = _waiting!.Dequeue();
             if (evt.Offset >= 0 && seen.Covers(evt.Partition, evt.Offset))
             {
                 AcknowledgeDuplicate(evt);
@@ -168,11 +205,12 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
             if (index > 0) items.Add(index);
         }
 
+        if (_waiting is { Count: 0 }) _waiting = null;
         if (gaps is not null) RequestRedelivery(gaps);
         if (items.Count == 0)
         {
             if (batch.Count > 0) Commit(batch, null, runtime, 0, false);
-            if (_waiting.Count > 0) ProcessWaiting();
+            if (WaitingCount > 0) ProcessWaiting();
             return;
         }
 
@@ -185,12 +223,26 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
             failure: ex => new StepFailed(batch, ex));
     }
 
+    private void OnStepFailed(StepFailed failed)
+    {
+        _stepInFlight = false;
+        EngineMetrics.StepFailures.Inc();
+        // Put the batch back in front, in order: nothing is lost or reordered by a failed step.
+        var requeued = new Queue<ApplyEvent>(failed.Events);
+        if (_waiting is not null)
+            foreach (var evt in _waiting) requeued.Enqueue(evt);
+        _waiting = requeued;
+        Log.Warning(failed.Cause, "Model step for user {0} failed; {1} events stay queued and are retried", _userId, _waiting.Count);
+        _retryDue?.Cancel();
+        _retryDue = Schedule(new RetryStep(), _settings.StepRetryDelay);
+    }
+
     private void OnStepCompleted(StepCompleted done)
     {
         _stepInFlight = false;
         Commit(done.Events, done.State, done.Runtime, done.Steps, done.Rebuilt);
-        if (_waitingQueries.Count > 0) OnQuery(null);
-        if (_waiting.Count > 0 && !_stepInFlight) ProcessWaiting();
+        if (_waitingQueries is { Count: > 0 }) OnQuery(null);
+        if (WaitingCount > 0 && !_stepInFlight) ProcessWaiting();
         else if (_stopping) StopWhenSettled();
     }
 
@@ -201,7 +253,7 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         foreach (var evt in events)
         {
             _session.Apply(runtime.Vocabulary.Intern(evt.ItemId), evt.Type, evt.Timestamp, evt.Partition, evt.Offset);
-            if (evt.AckTo is not null && evt.Offset >= 0) _pendingAcks.Add(evt);
+            if (evt.AckTo is not null && evt.Offset >= 0) (_pendingAcks ??= []).Add(evt);
             EngineMetrics.Freshness.Observe(Math.Max(0, now - evt.Timestamp) / 1000.0);
         }
 
@@ -215,8 +267,8 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         _ranking = null;
         _eventsSinceCheckpoint += events.Count;
         if (_eventsSinceCheckpoint >= _settings.CheckpointEveryEvents) Checkpoint();
-        else if (_eventsSinceCheckpoint > 0 && !Timers.IsTimerActive(CheckpointTimer))
-            Timers.StartSingleTimer(CheckpointTimer, CheckpointDue.Instance, _settings.CheckpointInterval);
+        else if (_eventsSinceCheckpoint > 0 && _checkpointDue is null)
+            _checkpointDue = Schedule(new CheckpointDue(), _settings.CheckpointInterval);
     }
 
     private void RequestRedelivery(List<ApplyEvent> gaps)
@@ -224,7 +276,7 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         EngineMetrics.EventsOutOfOrder.Inc(gaps.Count);
         foreach (var group in gaps.Where(g => g.AckTo is not null).GroupBy(g => (g.AckTo!, g.Partition)))
         {
-            _log.Debug("User {0}: event at offset {1} of partition {2} came before its predecessor at {3}; asking for redelivery",
+            Log.Debug("User {0}: event at offset {1} of partition {2} came before its predecessor at {3}; asking for redelivery",
                 _userId, group.First().Offset, group.Key.Partition, group.First().PreviousOffset);
             group.Key.Item1.Tell(new RedeliveryNeeded(group.Key.Partition));
         }
@@ -236,16 +288,17 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         if (evt.AckTo is null) return;
         // Already durable: ack now. Applied but not yet checkpointed: the next checkpoint covers it.
         if (_durable.Covers(evt.Partition, evt.Offset)) evt.AckTo.Tell(new EventsDurable(evt.Partition, [evt.Offset]));
-        else _pendingAcks.Add(evt);
+        else (_pendingAcks ??= []).Add(evt);
     }
 
     private void Checkpoint()
     {
-        Timers.Cancel(CheckpointTimer);
-        if (_eventsSinceCheckpoint == 0 && _pendingAcks.Count == 0) return;
+        _checkpointDue?.Cancel();
+        _checkpointDue = null;
+        if (_eventsSinceCheckpoint == 0 && _pendingAcks is null) return;
         var checkpoint = _session.ToCheckpoint();
         var acks = _pendingAcks;
-        _pendingAcks = [];
+        _pendingAcks = null;
         _eventsSinceCheckpoint = 0;
         _checkpointsInFlight++;
         // PersistAsync: events keep flowing while the database writes; the acks wait for the write.
@@ -259,9 +312,9 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         });
     }
 
-    private static void SendAcks(List<ApplyEvent> acks)
+    private static void SendAcks(List<ApplyEvent>? acks)
     {
-        if (acks.Count == 0) return;
+        if (acks is null) return;
         EngineMetrics.EventsAcknowledged.Inc(acks.Count);
         foreach (var group in acks.GroupBy(a => (a.AckTo!, a.Partition)))
             group.Key.Item1.Tell(new EventsDurable(group.Key.Partition, group.Select(a => a.Offset).ToArray()));
@@ -271,13 +324,13 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
     private void StopWhenSettled()
     {
         if (_stepInFlight) return;
-        if (_eventsSinceCheckpoint > 0 || _pendingAcks.Count > 0) Checkpoint();
+        if (_eventsSinceCheckpoint > 0 || _pendingAcks is not null) Checkpoint();
         if (_checkpointsInFlight == 0) Context.Stop(Self);
     }
 
     private void OnQuery(GetRecommendationsRequest? query)
     {
-        if (query is not null) _waitingQueries.Add(query);
+        if (query is not null) (_waitingQueries ??= []).Add(query);
         var runtime = _models.ForUser(_userId);
         if (_session.State is null)
         {
@@ -292,12 +345,13 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        var largest = _waitingQueries.Max(q => q.K);
+        var queries = _waitingQueries ??= [];
+        var largest = queries.Max(q => q.K);
         if (_ranking is { } cached && cached.ModelSteps == _session.ModelSteps && cached.EventCount == _session.EventCount
             && (cached.Items.Length >= largest || cached.Items.Length < cached.Size))
         {
-            foreach (var q in _waitingQueries) q.ReplyTo.Tell(Answer(cached, q.K, runtime));
-            _waitingQueries.Clear();
+            foreach (var q in queries) q.ReplyTo.Tell(Answer(cached, q.K, runtime));
+            _waitingQueries = null;
             return;
         }
 
@@ -320,19 +374,36 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
         _ranking = done.Ranking;
         // Answer with the ranking even if an event landed meanwhile (it is at most one step old); the next query recomputes.
         var remaining = new List<GetRecommendationsRequest>();
-        foreach (var q in _waitingQueries)
-        {
-            if (q.K <= done.Ranking.Size || done.Ranking.Items.Length < done.Ranking.Size) q.ReplyTo.Tell(Answer(done.Ranking, q.K, runtime));
-            else remaining.Add(q);
-        }
+        if (_waitingQueries is not null)
+            foreach (var q in _waitingQueries)
+            {
+                if (q.K <= done.Ranking.Size || done.Ranking.Items.Length < done.Ranking.Size) q.ReplyTo.Tell(Answer(done.Ranking, q.K, runtime));
+                else remaining.Add(q);
+            }
 
-        _waitingQueries.Clear();
+        _waitingQueries = null;
         if (remaining.Count > 0)
         {
             _ranking = null;
-            _waitingQueries.AddRange(remaining);
+            _waitingQueries = remaining;
             OnQuery(null);
         }
+    }
+
+    private void OnRankingFailed(RankingFailed failed)
+    {
+        _scoreInFlight = false;
+        if (failed.Cause is ObjectDisposedException && _models.ForUser(_userId) != failed.Runtime)
+        {
+            // The model was swapped under the query: answer with the new one (after the state is rebuilt).
+            OnQuery(null);
+            return;
+        }
+
+        Log.Warning(failed.Cause, "Scoring for user {0} failed", _userId);
+        if (_waitingQueries is not null)
+            foreach (var q in _waitingQueries) q.ReplyTo.Tell(new Status.Failure(failed.Cause));
+        _waitingQueries = null;
     }
 
     private Recommendations Answer(Ranking ranking, int k, IModelRuntime runtime)
@@ -348,7 +419,7 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
     private void AnswerColdStart(IModelRuntime runtime)
     {
         var exclude = SeenItems(runtime.Vocabulary);
-        foreach (var q in _waitingQueries)
+        foreach (var q in _waitingQueries ?? [])
         {
             var items = new List<RecommendedItem>(q.K);
             var rank = 0;
@@ -365,7 +436,7 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
             EngineMetrics.Recommendations.WithLabels("cold_start").Inc();
         }
 
-        _waitingQueries.Clear();
+        _waitingQueries = null;
     }
 
     private HashSet<int> SeenItems(ItemVocabulary vocabulary)
@@ -397,13 +468,15 @@ public sealed class UserSessionActor : ReceivePersistentActor, IWithTimers
 
     private sealed record RankingFailed(Exception Cause, IModelRuntime Runtime);
 
-    private sealed class CheckpointDue
+    /// <summary>A message a timer delivers to this actor; it can cancel its timer.</summary>
+    private abstract class TimerMessage
     {
-        public static readonly CheckpointDue Instance = new();
+        public ICancelable? Timer { get; set; }
+
+        public void Cancel() => Timer?.Cancel();
     }
 
-    private sealed class RetryStep
-    {
-        public static readonly RetryStep Instance = new();
-    }
+    private sealed class CheckpointDue : TimerMessage;
+
+    private sealed class RetryStep : TimerMessage;
 }

@@ -12,7 +12,7 @@ public sealed record UserSessionSettings
     /// <summary>…or after this many events, whichever comes first.</summary>
     public int CheckpointEveryEvents { get; init; } = 200;
 
-    /// <summary>An idle user checkpoints and passivates after this long.</summary>
+    /// <summary>A user that received nothing through its shard for this long is passivated: it checkpoints and stops.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>How many items a cached ranking holds (answers any k up to it without a model run).</summary>
