@@ -12,7 +12,6 @@ public sealed record IngestMeasurement(
     int Users,
     double EventsPerSecond,
     double AppliedPerSecond,
-    double SustainedPerSecond,
     double Seconds,
     double CheckpointsPerEvent,
     double HeapBytesPerUser,
@@ -86,7 +85,6 @@ public static class Ingest
         var committedRate = new List<double>();
         var appliedRate = new List<double>();
         double lastT = 0, lastApplied = 0, lastCommitted = 0;
-        double? t10 = null, t90 = null;
         while (clock.Elapsed < limit)
         {
             await Task.Delay(200);
@@ -110,8 +108,6 @@ public static class Ingest
             if (Environment.GetEnvironmentVariable("BENCH_DEBUG") == "1")
                 Console.WriteLine($"    t={t:0.0} sent-to-region={await MetricAsync(node, "personalization_ingest_events_total")} applied={applied} " +
                                   $"checkpoints={EngineMetrics.CheckpointsPersisted.Value - checkpointsBase} durable={EngineMetrics.EventsAcknowledged.Value} committed={committed}");
-            if (t10 is null && committed >= 0.1 * events) t10 = t;
-            if (t90 is null && committed >= 0.9 * events) t90 = t;
             lastT = t;
             lastApplied = applied;
             lastCommitted = committed;
@@ -130,14 +126,11 @@ public static class Ingest
         var first = firstApplied ?? 0;
         var done = allCommitted is not null;
         var seconds = end - first;
-        // The middle of the run (10 % → 90 % committed): the rate without the start-up and the last checkpoint interval T.
-        var sustained = t10 is { } a && t90 is { } b && b > a ? Math.Round(0.8 * events / (b - a)) : double.NaN;
         var m = new IngestMeasurement(store, phase, events, users, Math.Round((done ? events : lastCommitted) / seconds), Math.Round(lastApplied / ((allApplied ?? end) - first)),
-            sustained,
             Math.Round(seconds, 2), Math.Round(checkpoints / Math.Max(1, lastApplied), 4),
             // users ≥ events: each event is a new user, so the live users are the applied events (also when incomplete)
             Math.Round((heapAfter - heapBefore) / (users >= events ? Math.Max(1, lastApplied) : users)), done, resources, ts.ToArray(), committedRate.ToArray(), appliedRate.ToArray());
-        Console.WriteLine($"  {label}/{phase} [{store}] {events:N0} events / {users:N0} users: {m.EventsPerSecond:N0} ev/s committed ({m.AppliedPerSecond:N0} applied, sustained 10→90 % {m.SustainedPerSecond:N0}), {m.Seconds} s, " +
+        Console.WriteLine($"  {label}/{phase} [{store}] {events:N0} events / {users:N0} users: {m.EventsPerSecond:N0} ev/s committed ({m.AppliedPerSecond:N0} applied), {m.Seconds} s, " +
                           $"checkpoints/event {m.CheckpointsPerEvent}, heap/user {m.HeapBytesPerUser:N0} B, cpu {resources.GetValueOrDefault("cpu_cores_used")} cores, " +
                           $"{resources.GetValueOrDefault("cpu_us_per_event")} µs/event, alloc/event {resources.GetValueOrDefault("alloc_bytes_per_event")} B{(done ? "" : " (INCOMPLETE: bounded by BENCH_MAX_PHASE_SECONDS)")}");
         return m;
@@ -162,8 +155,7 @@ public static class Ingest
     {
         var row = r.Row(
             ("run", name), ("store", m.Store), ("phase", m.Phase), ("events", (double)m.Events), ("users", (double)m.Users),
-            ("events/s (committed)", m.EventsPerSecond), ("events/s (applied)", m.AppliedPerSecond),
-            ("events/s sustained (10→90 % committed)", m.SustainedPerSecond), ("seconds", m.Seconds),
+            ("events/s (committed)", m.EventsPerSecond), ("events/s (applied)", m.AppliedPerSecond), ("seconds", m.Seconds),
             ("checkpoints/event", m.CheckpointsPerEvent), ("CPU cores", m.Resources.GetValueOrDefault("cpu_cores_used")),
             ("CPU µs/event", m.Resources.GetValueOrDefault("cpu_us_per_event")), ("alloc B/event", m.Resources.GetValueOrDefault("alloc_bytes_per_event")),
             ("gen0/1/2", $"{m.Resources.GetValueOrDefault("gen0")}/{m.Resources.GetValueOrDefault("gen1")}/{m.Resources.GetValueOrDefault("gen2")}"),
