@@ -31,10 +31,15 @@ public static class UserSessionHostingExtensions
     public static AkkaConfigurationBuilder WithUserSessions(this AkkaConfigurationBuilder builder, int partitions, UserSessionSettings settings, string? role = null) =>
         builder
             .AddHocon(
-                // Shards follow partition moves within seconds rather than the default 10 s. A hand-off is a user
-                // checkpoint (milliseconds); when the region handing off is on a node that just died, the default 60 s
-                // hand-off timeout would hold its shards (and their users' events) for a minute.
-                "akka.cluster.sharding.rebalance-interval = 2s\nakka.cluster.sharding.handoff-timeout = 10s",
+                // Shards follow partition moves within seconds rather than the default 10 s.
+                // The region buffers messages for shards whose home it is still asking the coordinator for, and drops
+                // them beyond buffer-size (100,000 by default). A node that starts on a backlog emits up to the source's
+                // in-flight bound (10,000 per partition) within milliseconds, before the homes are known: 92k of 200k
+                // events were dropped in the load tool (they came back only with the source's 30 s redelivery). The
+                // source's bound is the real one, so the buffer must never be the tighter.
+                // The handoff timeout: a hand-off is a user checkpoint (milliseconds); when the region handing off is on
+                // a node that just died, the default 60 s would hold its shards (and their users' events) for a minute.
+                "akka.cluster.sharding.rebalance-interval = 2s\nakka.cluster.sharding.handoff-timeout = 10s\nakka.cluster.sharding.buffer-size = 2000000",
                 HoconAddMode.Prepend)
             // One actor per live user: its mailbox must cost next to nothing while idle (UserMailbox).
             .AddHocon(UserMailbox.Hocon, HoconAddMode.Prepend)

@@ -102,7 +102,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         if (batch.Count == 0) return;
         try
         {
-            var stale = await _table.UpsertAsync(rows, CancellationToken.None).ConfigureAwait(false);
+            var stale = await UpsertLatestAsync(rows).ConfigureAwait(false);
             var offset = 0;
             foreach (var pending in batch)
             {
@@ -118,6 +118,32 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
         batch.Clear();
         rows.Clear();
+    }
+
+    /// <summary>
+    /// Writes only the last row of each id in the batch: the earlier ones are superseded in the same transaction (a
+    /// checkpoint contains the ones before it), and the rounds an id written twice would cost are saved (1,000 actors
+    /// with 40 PersistAsync each: 5.8k rows/s on PostgreSQL before). A superseded row shares the outcome of its last.
+    /// </summary>
+    private async Task<IReadOnlyCollection<int>> UpsertLatestAsync(List<CheckpointRow> rows)
+    {
+        var last = new Dictionary<string, int>(rows.Count);
+        for (var i = 0; i < rows.Count; i++) last[rows[i].PersistenceId] = i;
+        if (last.Count == rows.Count) return await _table.UpsertAsync(rows, CancellationToken.None).ConfigureAwait(false);
+
+        var kept = new List<CheckpointRow>(last.Count);
+        var keptIndex = new Dictionary<string, int>(last.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (last[rows[i].PersistenceId] != i) continue;
+            keptIndex[rows[i].PersistenceId] = kept.Count;
+            kept.Add(rows[i]);
+        }
+
+        var staleKept = await _table.UpsertAsync(kept, CancellationToken.None).ConfigureAwait(false);
+        if (staleKept.Count == 0) return [];
+        var staleSet = staleKept.ToHashSet();
+        return Enumerable.Range(0, rows.Count).Where(i => staleSet.Contains(keptIndex[rows[i].PersistenceId])).ToArray();
     }
 
     private void Complete(PendingWrite pending, IReadOnlyCollection<int> stale)

@@ -84,6 +84,39 @@ public sealed class GroupCommitWriterTests
         await first;
     }
 
+    [Fact]
+    public async Task Of_an_id_written_twice_in_one_batch_only_the_last_row_goes_to_the_table()
+    {
+        var table = new GatedTable();
+        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+
+        var first = writer.WriteAsync([Row("user-0", 1)]);
+        await table.CommitStarted.WaitAsync(TimeSpan.FromSeconds(10));
+        var older = writer.WriteAsync([Row("user-a", 1)]);
+        var other = writer.WriteAsync([Row("user-b", 1)]);
+        var newer = writer.WriteAsync([Row("user-a", 2)]);
+        table.Release();
+        await Task.WhenAll(first, older, other, newer).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([1, 2], table.BatchSizes);
+        Assert.Equal([("user-b", 1L), ("user-a", 2L)], table.LastBatch);
+    }
+
+    [Fact]
+    public async Task A_superseded_row_shares_the_stale_outcome_of_the_row_that_replaced_it()
+    {
+        var table = new GatedTable { StaleIds = { "user-a" } };
+        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+
+        var first = writer.WriteAsync([Row("user-0", 1)]);
+        await table.CommitStarted.WaitAsync(TimeSpan.FromSeconds(10));
+        var both = writer.WriteAsync([Row("user-a", 1), Row("user-b", 1), Row("user-a", 2)]);
+        table.Release();
+
+        Assert.Equal([0, 2], await both.WaitAsync(TimeSpan.FromSeconds(10)));
+        await first;
+    }
+
     private static CheckpointRow Row(string id, long seq) => new(id, seq, 17, "", [1, 2, 3], 0);
 
     /// <summary>Holds every commit until released, and records each batch it was given.</summary>
@@ -95,6 +128,8 @@ public sealed class GroupCommitWriterTests
         public List<int> BatchSizes { get; } = [];
 
         public HashSet<string> StaleIds { get; } = [];
+
+        public List<(string, long)> LastBatch { get; private set; } = [];
 
         public bool FailNext { get; set; }
 
@@ -115,6 +150,7 @@ public sealed class GroupCommitWriterTests
             }
 
             BatchSizes.Add(rows.Count);
+            LastBatch = rows.Select(r => (r.PersistenceId, r.SequenceNr)).ToList();
             return Enumerable.Range(0, rows.Count).Where(i => StaleIds.Contains(rows[i].PersistenceId)).ToArray();
         }
 
