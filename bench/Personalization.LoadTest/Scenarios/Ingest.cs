@@ -52,8 +52,8 @@ public static class Ingest
         using var watcher = new CommitWatcher(ctx.Bootstrap, options.Kafka.GroupId, topic, BenchContext.Partitions);
         var results = new List<IngestMeasurement>();
         var heapBefore = FullGcHeap();
-        Task<double>? producing = backlog ? null : ctx.ProduceAsync(topic, ctx.Workload(events, users), events);
-        var cold = await PhaseAsync(node, watcher, store, "cold", 0, events, users, producing, heapBefore, label);
+        Func<Task<double>>? produce = backlog ? null : () => ctx.ProduceAsync(topic, ctx.Workload(events, users), events);
+        var cold = await PhaseAsync(node, watcher, store, "cold", 0, events, users, produce, heapBefore, label);
         results.Add(cold);
         if (warm && !cold.Complete)
         {
@@ -65,7 +65,7 @@ public static class Ingest
         if (warm && watcher.Committed() >= events)
         {
             // ProduceAsync checks the watermarks against the total, so produce through it with the running total.
-            var more = ctx.ProduceMoreAsync(topic, ctx.Workload(events, users, seed: 8), events, events);
+            Func<Task<double>> more = () => ctx.ProduceMoreAsync(topic, ctx.Workload(events, users, seed: 8), events, events);
             results.Add(await PhaseAsync(node, watcher, store, "warm", events, events, users, more, double.NaN, label));
         }
 
@@ -73,14 +73,18 @@ public static class Ingest
     }
 
     private static async Task<IngestMeasurement> PhaseAsync(NodeRunner node, CommitWatcher watcher, string store, string phase, long committedBase, long events, int users,
-        Task<double>? producing, double heapBefore, string label)
+        Func<Task<double>>? produce, double heapBefore, string label)
     {
+        // Counters first, then the producer: events applied before the base was taken were missed (up to 10k of 200k).
         var appliedBase = EngineMetrics.EventsApplied.Value;
         var checkpointsBase = EngineMetrics.CheckpointsPersisted.Value;
         var limit = TimeSpan.FromSeconds(MaxPhaseSeconds);
         var clock = Stopwatch.StartNew();
-        double? firstApplied = null, allApplied = null, allCommitted = null;
-        ResourceSample? resStart = null;
+        // Produced live: the phase starts with the producer (the first event may be applied only once shard homes are
+        // known); a backlog: it starts with the first event applied.
+        ResourceSample? resStart = produce is null ? null : ResourceSample.Now();
+        double? firstApplied = produce is null ? null : 0, allApplied = null, allCommitted = null;
+        var producing = produce?.Invoke();
         var ts = new List<double>();
         var committedRate = new List<double>();
         var appliedRate = new List<double>();
@@ -107,7 +111,8 @@ public static class Ingest
 
             if (Environment.GetEnvironmentVariable("BENCH_DEBUG") == "1")
                 Console.WriteLine($"    t={t:0.0} sent-to-region={await MetricAsync(node, "personalization_ingest_events_total")} applied={applied} " +
-                                  $"checkpoints={EngineMetrics.CheckpointsPersisted.Value - checkpointsBase} durable={EngineMetrics.EventsAcknowledged.Value} committed={committed}");
+                                  $"checkpoints={EngineMetrics.CheckpointsPersisted.Value - checkpointsBase} durable={EngineMetrics.EventsAcknowledged.Value} committed={committed} " +
+                                  $"duplicates={EngineMetrics.DuplicatesSkipped.Value} out-of-order={EngineMetrics.EventsOutOfOrder.Value}");
             lastT = t;
             lastApplied = applied;
             lastCommitted = committed;

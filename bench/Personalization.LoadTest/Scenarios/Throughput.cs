@@ -60,7 +60,7 @@ public static class Throughput
 
         r.Plots.Add(plot);
         r.Notes.Add($"Engine, phase cold: a backlog of {events:N0} events over {GamesUsers:N0} synthetic users (real item ids), produced before the node starts, so every user is new to the node and its first event waits for its recovery from the store. " +
-                    $"Phase warm: {events:N0} more events for the same users, now live, produced as fast as the producer goes. Rate = events / (time all offsets committed − time first event applied). Production settings: checkpoint every 2 s or 200 events.");
+                    $"Phase warm: {events:N0} more events for the same users, now live, produced as fast as the producer goes. Rate = events / (time all offsets committed − start), start = first event applied (cold, a backlog) or producer start (warm, produced live). Production settings: checkpoint every 2 s or 200 events.");
         r.Notes.Add("Naive: the same workload; enable.auto.commit (offsets stored when consumed, so not at-least-once), one Ask per event, " +
                     "Persist per event (journal every event), one unbatched ONNX run (B=1) per event on the actor thread. Measured over a fixed window after warm-up; '× naive' uses the faster naive variant (256 Asks in flight).");
         r.DurationSeconds = clock.Elapsed.TotalSeconds;

@@ -36,7 +36,7 @@ public static class Users
 
         r.Plots.Add(new Plot { File = "users-throughput.png", Title = $"Throughput vs live users ({events:N0} events each run)", XLabel = "log10(live users)", YLabel = "events/s committed", Lines = [new Line { Label = "engine, SQLite", X = [.. xs], Y = [.. rates] }] });
         r.Plots.Add(new Plot { File = "users-memory.png", Title = "Managed heap per live user", XLabel = "log10(live users)", YLabel = "bytes per user", Lines = [new Line { Label = "heap / user", X = [.. xs], Y = [.. bytes] }, new Line { Label = "state vector (float[64])", X = [.. xs], Y = xs.Select(_ => StateVectorBytes).ToArray() }] });
-        r.Notes.Add("Node started on an empty topic; managed heap after a full compacting GC measured with 0 users, then the events are produced (live, as fast as the producer goes) and the heap is measured again once every offset is committed: (after − before) / users. Users stay live (idle timeout 600 s).");
+        r.Notes.Add("Node started on an empty topic; rate = events / (all offsets committed − producer start); managed heap after a full compacting GC measured with 0 users, then the events are produced (live, as fast as the producer goes) and the heap is measured again once every offset is committed: (after − before) / users. Users stay live (idle timeout 600 s).");
         r.Notes.Add($"With as many users as events each user gets one event, so each event needs its own checkpoint row: the journal's row rate bounds that run (checkpoints/event column).");
         r.DurationSeconds = clock.Elapsed.TotalSeconds;
         return r;
