@@ -19,7 +19,8 @@ public sealed record IngestMeasurement(
     Dictionary<string, double> Resources,
     double[] TimelineSeconds,
     double[] TimelineCommittedRate,
-    double[] TimelineAppliedRate);
+    double[] TimelineAppliedRate,
+    double[] TimelineCommitted);
 
 /// <summary>
 /// One node (EngineHost.Build) ingests a topic. Phase "cold": a backlog produced before the node starts (or, with
@@ -88,6 +89,7 @@ public static class Ingest
         var ts = new List<double>();
         var committedRate = new List<double>();
         var appliedRate = new List<double>();
+        var committedSeries = new List<double>();
         double lastT = 0, lastApplied = 0, lastCommitted = 0;
         while (clock.Elapsed < limit)
         {
@@ -107,6 +109,7 @@ public static class Ingest
                 ts.Add(Math.Round(t - firstApplied.Value, 2));
                 appliedRate.Add(Math.Round((applied - lastApplied) / (t - lastT)));
                 committedRate.Add(Math.Round((committed - lastCommitted) / (t - lastT)));
+                committedSeries.Add(committed);
             }
 
             if (Environment.GetEnvironmentVariable("BENCH_DEBUG") == "1")
@@ -134,7 +137,7 @@ public static class Ingest
         var m = new IngestMeasurement(store, phase, events, users, Math.Round((done ? events : lastCommitted) / seconds), Math.Round(lastApplied / ((allApplied ?? end) - first)),
             Math.Round(seconds, 2), Math.Round(checkpoints / Math.Max(1, lastApplied), 4),
             // users ≥ events: each event is a new user, so the live users are the applied events (also when incomplete)
-            Math.Round((heapAfter - heapBefore) / (users >= events ? Math.Max(1, lastApplied) : users)), done, resources, ts.ToArray(), committedRate.ToArray(), appliedRate.ToArray());
+            Math.Round((heapAfter - heapBefore) / (users >= events ? Math.Max(1, lastApplied) : users)), done, resources, ts.ToArray(), committedRate.ToArray(), appliedRate.ToArray(), committedSeries.ToArray());
         Console.WriteLine($"  {label}/{phase} [{store}] {events:N0} events / {users:N0} users: {m.EventsPerSecond:N0} ev/s committed ({m.AppliedPerSecond:N0} applied), {m.Seconds} s, " +
                           $"checkpoints/event {m.CheckpointsPerEvent}, heap/user {m.HeapBytesPerUser:N0} B, cpu {resources.GetValueOrDefault("cpu_cores_used")} cores, " +
                           $"{resources.GetValueOrDefault("cpu_us_per_event")} µs/event, alloc/event {resources.GetValueOrDefault("alloc_bytes_per_event")} B{(done ? "" : " (INCOMPLETE: bounded by BENCH_MAX_PHASE_SECONDS)")}");
