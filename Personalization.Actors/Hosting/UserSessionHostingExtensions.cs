@@ -7,6 +7,7 @@ using Personalization.Actors.Model;
 using Personalization.Actors.Serialization;
 using Personalization.Actors.Sessions;
 using Personalization.Actors.Sharding;
+using Personalization.Actors.Delivery;
 
 namespace Personalization.Actors.Hosting;
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Serialization;
 using Google.Protobuf;
+using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
 using Personalization.Actors.Serialization.Proto;
 using Personalization.Actors.Sessions;
@@ -49,10 +50,10 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
             ItemId = e.ItemId,
             Type = (int)e.Type,
             Timestamp = e.Timestamp,
-            Partition = e.Partition,
-            Offset = e.Offset,
-            AckTo = e.AckTo is null ? string.Empty : Akka.Serialization.Serialization.SerializedActorPath(e.AckTo),
-            PreviousOffsetPlusOne = e.PreviousOffset + 1,
+            Partition = e.Delivery.Partition,
+            Offset = e.Delivery.Offset,
+            AckTo = e.Delivery.AckTo is null ? string.Empty : Akka.Serialization.Serialization.SerializedActorPath(e.Delivery.AckTo),
+            PreviousOffsetPlusOne = e.Delivery.PreviousOffset + 1,
         }.ToByteArray(),
         RedeliveryNeeded r => new RedeliveryNeededProto { Partition = r.Partition }.ToByteArray(),
         EventsDurable d => ToProto(d).ToByteArray(),
@@ -80,8 +81,8 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
     };
 
     private ApplyEvent FromProto(ApplyEventProto p) => new(
-        p.UserId, p.ItemId, (EventType)p.Type, p.Timestamp, p.Partition, p.Offset,
-        p.AckTo.Length == 0 ? null : system.Provider.ResolveActorRef(p.AckTo), p.PreviousOffsetPlusOne - 1);
+        p.UserId, p.ItemId, (EventType)p.Type, p.Timestamp,
+        new DeliveryTag(p.Partition, p.Offset, p.PreviousOffsetPlusOne - 1, p.AckTo.Length == 0 ? null : system.Provider.ResolveActorRef(p.AckTo)));
 
     private static EventsDurableProto ToProto(EventsDurable d)
     {

@@ -1,4 +1,5 @@
 using Personalization.Actors.Events;
+using Personalization.Actors.Delivery;
 
 namespace Personalization.Actors.Sessions;
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
 
 namespace Personalization.Actors.Sessions;
@@ -10,32 +11,21 @@ public interface IUserMessage
 }
 
 /// <summary>
-/// One consumed event for a user. <see cref="Partition"/>/<see cref="Offset"/> identify it in Kafka (duplicates are
-/// detected with them); once the user's checkpoint covering it is durable, the actor tells <see cref="AckTo"/>
-/// an <see cref="EventsDurable"/>. Events that did not come from Kafka carry Offset = -1 and no AckTo.
-/// <see cref="PreviousOffset"/> is the offset of this user's previous event in the same partition while that one was
-/// still unacknowledged (-1 when there is none): a user that has not applied it knows an event went missing and asks
-/// for <see cref="RedeliveryNeeded"/> instead of applying this one out of order.
+/// One consumed event for a user, with where it sits in Kafka (<see cref="Delivery"/>: duplicates and lost predecessors
+/// are recognised by it, and the acknowledgement goes back by it once the checkpoint covering the event is durable).
 /// </summary>
-public sealed record ApplyEvent(
-    string UserId,
-    string ItemId,
-    EventType Type,
-    long Timestamp,
-    int Partition,
-    long Offset,
-    IActorRef? AckTo,
-    long PreviousOffset = -1) : IUserMessage;
+public sealed record ApplyEvent(string UserId, string ItemId, EventType Type, long Timestamp, DeliveryTag Delivery) : IUserMessage
+{
+    /// <summary>An event with no Kafka position (tests, tools).</summary>
+    public ApplyEvent(string userId, string itemId, EventType type, long timestamp)
+        : this(userId, itemId, type, timestamp, DeliveryTag.Untracked)
+    {
+    }
 
-/// <summary>Sent back to the Kafka source: these offsets of <see cref="Partition"/> are durable (or dead-lettered) and may be committed.</summary>
-public sealed record EventsDurable(int Partition, long[] Offsets);
+    public int Partition => Delivery.Partition;
 
-/// <summary>
-/// Sent back to the Kafka source by a user that received an event whose predecessor (<see cref="ApplyEvent.PreviousOffset"/>)
-/// it never applied — lost on the way (a node died with it, a user stopped before applying it). The source rewinds the
-/// partition to its oldest unacknowledged offset, so the user gets its events again, in order.
-/// </summary>
-public sealed record RedeliveryNeeded(int Partition);
+    public long Offset => Delivery.Offset;
+}
 
 /// <summary>"What next for this user?" Answered with <see cref="Recommendations"/>.</summary>
 public sealed record GetRecommendations(string UserId, int K) : IUserMessage;

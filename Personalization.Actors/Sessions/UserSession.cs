@@ -1,120 +1,410 @@
+using Akka.Actor;
+using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
+using Personalization.Actors.Model;
+using Personalization.Actors.Telemetry;
 
 namespace Personalization.Actors.Sessions;
 
 /// <summary>
-/// One user's live session, free of Akka: counters, the recent-item ring, the Kafka offsets already applied, and the
-/// model's opaque state vector. <see cref="Apply"/> records an event; the model step that goes with it is computed
-/// elsewhere and handed in with <see cref="SetModelState"/>, so this type stays pure and testable.
+/// One user's session and every rule of it, free of Akka (docs/DESIGN.md, "The user session"): each message the actor
+/// receives is handed here with the model that serves the user and the time, and comes back as
+/// <see cref="SessionDecision"/>s — step the model, rank, persist a checkpoint, acknowledge, ask for redelivery, reply,
+/// schedule, stop. The actor only carries them out.
+/// <list type="bullet">
+/// <item>Events are applied strictly in arrival order; while a step is in flight, later events wait and then go to the
+/// model together (up to <see cref="UserSessionSettings.MaxEventsPerStep"/>).</item>
+/// <item>Duplicates, gaps and acknowledgements follow <see cref="UserDelivery"/>.</item>
+/// <item>A checkpoint is due <see cref="UserSessionSettings.CheckpointInterval"/> after the first event it covers, or
+/// after <see cref="UserSessionSettings.CheckpointEveryEvents"/> events.</item>
+/// <item>A model swap rebuilds the state from the recent items before anything else is stepped or ranked.</item>
+/// <item>A ranking is cached until the next event or model change; users with no state get the popular items.</item>
+/// </list>
+/// Metrics are counted here (a side channel, not behaviour).
 /// </summary>
 public sealed class UserSession
 {
-    public UserSession(string userId, int recentCapacity)
+    private readonly UserSessionSettings _settings;
+    private readonly UserDelivery _delivery = new();
+
+    // Events waiting for the model and queries waiting for a ranking: null while there are none, which is most of a
+    // live user's time (a node holds one session per live user).
+    private Queue<ApplyEvent>? _waiting;
+    private List<WaitingQuery>? _queries;
+    private Ranking? _ranking;
+    private int _eventsSinceCheckpoint;
+    private int _checkpointsInFlight;
+    private bool _checkpointScheduled;
+    private bool _stepInFlight;
+    private bool _rankingInFlight;
+    private bool _stopping;
+
+    public UserSession(string userId, UserSessionSettings settings)
     {
-        UserId = userId;
-        Recent = new RecentItems(recentCapacity);
+        _settings = settings;
+        Record = new SessionRecord(userId, settings.RecentItems);
     }
 
-    public string UserId { get; }
+    public string UserId => Record.UserId;
 
-    /// <summary>The model's state after <see cref="ModelSteps"/> steps; null until the first step (a new state is zeros).</summary>
-    public float[]? State { get; private set; }
+    /// <summary>The data the session holds and checkpoints.</summary>
+    public SessionRecord Record { get; private set; }
 
-    public string? ModelName { get; private set; }
+    public PartitionOffsets DurableOffsets => _delivery.Durable;
 
-    public string? ModelVersion { get; private set; }
+    /// <summary>True once every applied event is durable, no step or checkpoint is in flight and nothing waits.</summary>
+    public bool IsSettled => !_stepInFlight && _checkpointsInFlight == 0 && _eventsSinceCheckpoint == 0 && !_delivery.HasWaitingAcks;
 
-    /// <summary>How many model steps <see cref="State"/> reflects.</summary>
-    public long ModelSteps { get; private set; }
+    private int WaitingCount => _waiting?.Count ?? 0;
 
-    public long EventCount { get; private set; }
+    // ---- recovery -------------------------------------------------------------------------------------------------
 
-    public long Plays { get; private set; }
+    /// <summary>Recovery offered a checkpoint: it replaces whatever was restored before.</summary>
+    public void Restore(UserCheckpoint checkpoint, Func<string, string>? intern = null) =>
+        Record = SessionRecord.FromCheckpoint(Record.UserId, _settings.RecentItems, checkpoint, intern);
 
-    public long Skips { get; private set; }
+    /// <summary>Recovery is over: what it restored is durable by definition.</summary>
+    public void RecoveryCompleted() => _delivery.Recovered(Record.AppliedOffsets);
 
-    public long Likes { get; private set; }
+    // ---- events ---------------------------------------------------------------------------------------------------
 
-    public long PlaylistAdds { get; private set; }
-
-    public long FirstEventAt { get; private set; }
-
-    public long LastEventAt { get; private set; }
-
-    public RecentItems Recent { get; private set; }
-
-    public PartitionOffsets AppliedOffsets { get; private set; } = new();
-
-    /// <summary>An event from Kafka whose offset this session has already applied (redelivery): applying it again must change nothing.</summary>
-    public bool IsDuplicate(int partition, long offset) => offset >= 0 && AppliedOffsets.Covers(partition, offset);
-
-    /// <summary>Records the event (offset, counters, recent items). The caller has checked <see cref="IsDuplicate"/>.</summary>
-    public void Apply(string itemId, EventType type, long timestamp, int partition, long offset)
+    /// <summary>An event arrived: it waits its turn; if no step is in flight, the waiting events go to the model.</summary>
+    public void EventArrived(ApplyEvent evt, IModelRuntime model, long nowMs, List<SessionDecision> decide)
     {
-        if (offset >= 0) AppliedOffsets.Advance(partition, offset);
-        EventCount++;
-        switch (type)
+        (_waiting ??= new Queue<ApplyEvent>()).Enqueue(evt);
+        if (!_stepInFlight) ProcessWaiting(model, nowMs, decide);
+    }
+
+    /// <summary>A model step finished: its events and the new state become part of the session at once.</summary>
+    public void StepCompleted(StepBatch batch, float[] state, IModelRuntime steppedWith, IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    {
+        _stepInFlight = false;
+        Commit(batch.Events, state, steppedWith, batch.Steps, batch.Rebuild, nowMs, decide);
+        if (_queries is not null) AnswerQueries(model, nowMs, decide);
+        if (WaitingCount > 0 && !_stepInFlight) ProcessWaiting(model, nowMs, decide);
+        else if (_stopping) StopWhenSettled(decide);
+    }
+
+    /// <summary>A model step failed: its events go back in front, in order (nothing lost or reordered), and are retried later.</summary>
+    public void StepFailed(StepBatch batch, List<SessionDecision> decide)
+    {
+        _stepInFlight = false;
+        EngineMetrics.StepFailures.Inc();
+        var requeued = new Queue<ApplyEvent>(batch.Events);
+        if (_waiting is not null)
+            foreach (var evt in _waiting) requeued.Enqueue(evt);
+        _waiting = requeued;
+        decide.Add(new ScheduleStepRetry(_settings.StepRetryDelay, _waiting.Count));
+    }
+
+    /// <summary>The retry delay after a failed step is over.</summary>
+    public void RetryDue(IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    {
+        if (!_stepInFlight) ProcessWaiting(model, nowMs, decide);
+    }
+
+    /// <summary>Takes the waiting events in order, drops redeliveries and gaps, and asks for one model step for the rest.</summary>
+    private void ProcessWaiting(IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    {
+        var rebuild = Record.ModelVersion is not null && Record.ModelVersion != model.Version;
+        if (WaitingCount == 0 && !rebuild) return;
+
+        var events = new List<ApplyEvent>(Math.Min(WaitingCount, _settings.MaxEventsPerStep));
+        var items = new List<int>();
+        if (rebuild)
         {
-            case EventType.Play: Plays++; break;
-            case EventType.Skip: Skips++; break;
-            case EventType.Like: Likes++; break;
-            case EventType.AddToPlaylist: PlaylistAdds++; break;
+            // Another model is another state space: the state is rebuilt from the items the session remembers.
+            for (var i = 0; i < Record.Recent.Count; i++)
+            {
+                var recent = Record.Recent[i];
+                var index = recent.Type.AdvancesModel() ? model.Vocabulary.IndexOf(recent.ItemId) : 0;
+                if (index > 0) items.Add(index);
+            }
+
+            if (items.Count == 0)
+            {
+                // Nothing the new model knows: its state for this user is the new-user state.
+                Record.SetModelState(new float[model.StateSize], model.Name, model.Version, 0);
+                _ranking = null;
+                rebuild = false;
+            }
         }
 
-        if (EventCount == 1) FirstEventAt = timestamp;
-        LastEventAt = Math.Max(LastEventAt, timestamp);
-        Recent.Add(new RecentItem(itemId, type, timestamp));
-    }
-
-    /// <summary>The state after more model steps (or a rebuilt one under another model: then <paramref name="steps"/> is the new total).</summary>
-    public void SetModelState(float[] state, string modelName, string modelVersion, long steps)
-    {
-        State = state;
-        ModelName = modelName;
-        ModelVersion = modelVersion;
-        ModelSteps = steps;
-    }
-
-    public UserCheckpoint ToCheckpoint() => new(
-        State, ModelName, ModelVersion, ModelSteps, EventCount, Plays, Skips, Likes, PlaylistAdds,
-        FirstEventAt, LastEventAt, Recent.ToList(), AppliedOffsets.Entries().ToArray());
-
-    public static UserSession FromCheckpoint(string userId, int recentCapacity, UserCheckpoint checkpoint, Func<string, string>? intern = null)
-    {
-        var session = new UserSession(userId, recentCapacity)
+        var accepted = Record.AppliedOffsets.Clone();
+        List<DeliveryTag>? gaps = null;
+        while (WaitingCount > 0 && events.Count < _settings.MaxEventsPerStep)
         {
-            State = checkpoint.State,
-            ModelName = checkpoint.ModelName,
-            ModelVersion = checkpoint.ModelVersion,
-            ModelSteps = checkpoint.ModelSteps,
-            EventCount = checkpoint.EventCount,
-            Plays = checkpoint.Plays,
-            Skips = checkpoint.Skips,
-            Likes = checkpoint.Likes,
-            PlaylistAdds = checkpoint.PlaylistAdds,
-            FirstEventAt = checkpoint.FirstEventAt,
-            LastEventAt = checkpoint.LastEventAt,
-        };
-        session.Recent.Reserve(checkpoint.Recent.Count);
-        foreach (var item in checkpoint.Recent)
-            session.Recent.Add(intern is null ? item : item with { ItemId = intern(item.ItemId) });
-        foreach (var (partition, offset) in checkpoint.AppliedOffsets) session.AppliedOffsets.Advance(partition, offset);
-        return session;
+            var evt = _waiting!.Dequeue();
+            switch (UserDelivery.Classify(evt.Delivery, accepted))
+            {
+                case Arrival.Duplicate:
+                    EngineMetrics.DuplicatesSkipped.Inc();
+                    if (_delivery.Duplicate(evt.Delivery) is { } ack) decide.Add(new SendAcknowledgement(ack));
+                    else if (_checkpointsInFlight == 0) EnsureCheckpointScheduled(decide);
+                    continue;
+                case Arrival.Gap:
+                    // Applying it would reorder the history for good: drop it (unacknowledged) and have the source
+                    // read the partition again; the later events of this partition follow it the same way.
+                    (gaps ??= []).Add(evt.Delivery);
+                    continue;
+            }
+
+            if (evt.Delivery.HasOffset) accepted.Advance(evt.Partition, evt.Offset);
+            events.Add(evt);
+            var index = evt.Type.AdvancesModel() ? model.Vocabulary.IndexOf(evt.ItemId) : 0;
+            if (index > 0) items.Add(index);
+        }
+
+        if (_waiting is { Count: 0 }) _waiting = null;
+        if (gaps is not null)
+        {
+            EngineMetrics.EventsOutOfOrder.Inc(gaps.Count);
+            foreach (var request in UserDelivery.RedeliveriesFor(gaps)) decide.Add(new AskForRedelivery(request));
+        }
+
+        if (items.Count == 0)
+        {
+            // Nothing for the model (skips, unknown items, duplicates): the events are part of the session at once.
+            if (events.Count > 0) Commit(events, null, model, 0, false, nowMs, decide);
+            if (_queries is not null && !_rankingInFlight) AnswerQueries(model, nowMs, decide);
+            if (WaitingCount > 0) ProcessWaiting(model, nowMs, decide);
+            else if (_stopping) StopWhenSettled(decide);
+            return;
+        }
+
+        _stepInFlight = true;
+        var state = rebuild || Record.State is null ? new float[model.StateSize] : Record.State;
+        decide.Add(new StepModel(model, state, [.. items], new StepBatch(events, items.Count, rebuild)));
     }
+
+    /// <summary>Makes a batch part of the session at once: events, their offsets and the state that reflects them.</summary>
+    private void Commit(List<ApplyEvent> events, float[]? state, IModelRuntime model, int steps, bool rebuilt, long nowMs, List<SessionDecision> decide)
+    {
+        foreach (var evt in events)
+        {
+            Record.Apply(model.Vocabulary.Intern(evt.ItemId), evt.Type, evt.Timestamp, evt.Partition, evt.Offset);
+            _delivery.Applied(evt.Delivery);
+            EngineMetrics.Freshness.Observe(Math.Max(0, nowMs - evt.Timestamp) / 1000.0);
+        }
+
+        EngineMetrics.EventsApplied.Inc(events.Count);
+        if (state is not null)
+        {
+            EngineMetrics.ModelSteps.Inc(steps);
+            Record.SetModelState(state, model.Name, model.Version, rebuilt ? steps : Record.ModelSteps + steps);
+        }
+
+        _ranking = null;
+        _eventsSinceCheckpoint += events.Count;
+        if (_eventsSinceCheckpoint >= _settings.CheckpointEveryEvents) Checkpoint(decide);
+        else if (_eventsSinceCheckpoint > 0) EnsureCheckpointScheduled(decide);
+    }
+
+    // ---- checkpoints ----------------------------------------------------------------------------------------------
+
+    /// <summary>The checkpoint interval is over.</summary>
+    public void CheckpointDue(List<SessionDecision> decide)
+    {
+        _checkpointScheduled = false;
+        Checkpoint(decide);
+    }
+
+    /// <summary>A checkpoint is durable: the acknowledgements it covers are sent.</summary>
+    public void CheckpointPersisted(UserCheckpoint checkpoint, List<SessionDecision> decide)
+    {
+        _checkpointsInFlight--;
+        EngineMetrics.CheckpointsPersisted.Inc();
+        var acks = _delivery.CheckpointDurable(checkpoint.AppliedOffsets);
+        var acknowledged = 0;
+        foreach (var ack in acks)
+        {
+            acknowledged += ack.Message.Offsets.Length;
+            decide.Add(new SendAcknowledgement(ack));
+        }
+
+        EngineMetrics.EventsAcknowledged.Inc(acknowledged);
+        // Acks still waiting belong to events applied after this checkpoint was taken: a checkpoint is scheduled for
+        // them already, unless nothing else is coming (then one is due now).
+        if (_delivery.HasWaitingAcks && _checkpointsInFlight == 0 && _eventsSinceCheckpoint == 0) Checkpoint(decide);
+        if (_stopping) StopWhenSettled(decide);
+    }
+
+    private void EnsureCheckpointScheduled(List<SessionDecision> decide)
+    {
+        if (_checkpointScheduled) return;
+        _checkpointScheduled = true;
+        decide.Add(new ScheduleCheckpoint(_settings.CheckpointInterval));
+    }
+
+    private void Checkpoint(List<SessionDecision> decide)
+    {
+        _checkpointScheduled = false;
+        // Nothing new to write: acks still waiting are covered by the checkpoint in flight.
+        if (_eventsSinceCheckpoint == 0 && (!_delivery.HasWaitingAcks || _checkpointsInFlight > 0)) return;
+        _eventsSinceCheckpoint = 0;
+        _checkpointsInFlight++;
+        decide.Add(new PersistCheckpoint(Record.ToCheckpoint()));
+    }
+
+    // ---- stopping -------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Hand-off or passivation: the user checkpoints what is not durable yet, then stops. Events still waiting are not
+    /// acknowledged, so Kafka redelivers them to the next incarnation.
+    /// </summary>
+    public void StopRequested(List<SessionDecision> decide)
+    {
+        _stopping = true;
+        StopWhenSettled(decide);
+    }
+
+    private void StopWhenSettled(List<SessionDecision> decide)
+    {
+        if (_stepInFlight) return;
+        if (_eventsSinceCheckpoint > 0 || (_delivery.HasWaitingAcks && _checkpointsInFlight == 0)) Checkpoint(decide);
+        if (_checkpointsInFlight == 0) decide.Add(StopSession.Instance);
+    }
+
+    // ---- queries --------------------------------------------------------------------------------------------------
+
+    /// <summary>"What next?": answered from the cached ranking, the popular items (no state yet) or a new ranking.</summary>
+    public void QueryArrived(int k, IActorRef replyTo, IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    {
+        (_queries ??= []).Add(new WaitingQuery(k, replyTo));
+        AnswerQueries(model, nowMs, decide);
+    }
+
+    /// <summary>A ranking finished. Queries are answered with it even if an event landed meanwhile (it is at most one step old).</summary>
+    public void RankingCompleted(Ranking ranking, IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    {
+        _rankingInFlight = false;
+        _ranking = ranking.ModelSteps == Record.ModelSteps && ranking.EventCount == Record.EventCount ? ranking : null;
+        if (_queries is null) return;
+        List<WaitingQuery>? remaining = null;
+        foreach (var query in _queries)
+        {
+            if (ranking.Answers(query.K)) decide.Add(new Reply(query.ReplyTo, Answer(ranking, query.K)));
+            else (remaining ??= []).Add(query);
+        }
+
+        _queries = remaining;
+        if (_queries is not null)
+        {
+            _ranking = null;
+            AnswerQueries(model, nowMs, decide);
+        }
+    }
+
+    /// <summary>
+    /// A ranking failed. If the model it used was swapped out meanwhile (disposed under it), the queries are answered
+    /// with the new model; otherwise they get the failure.
+    /// </summary>
+    public void RankingFailed(Exception cause, IModelRuntime rankedWith, IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    {
+        _rankingInFlight = false;
+        if (cause is ObjectDisposedException && model != rankedWith)
+        {
+            AnswerQueries(model, nowMs, decide);
+            return;
+        }
+
+        if (_queries is not null)
+            foreach (var query in _queries) decide.Add(new Reply(query.ReplyTo, new Status.Failure(cause)));
+        _queries = null;
+    }
+
+    private void AnswerQueries(IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    {
+        if (_queries is null) return;
+        if (Record.State is null)
+        {
+            AnswerColdStart(model, decide);
+            return;
+        }
+
+        if (Record.ModelVersion != model.Version)
+        {
+            // The model was swapped: the state is rebuilt first, the queries are answered after it.
+            if (!_stepInFlight) ProcessWaiting(model, nowMs, decide);
+            return;
+        }
+
+        var largest = _queries.Max(q => q.K);
+        if (_ranking is { } cached && cached.Model == model && cached.ModelSteps == Record.ModelSteps &&
+            cached.EventCount == Record.EventCount && cached.Answers(largest))
+        {
+            foreach (var query in _queries) decide.Add(new Reply(query.ReplyTo, Answer(cached, query.K)));
+            _queries = null;
+            return;
+        }
+
+        if (_rankingInFlight) return;
+        _rankingInFlight = true;
+        decide.Add(new RankItems(model, Record.State, Math.Max(largest, _settings.CachedRankingSize), SeenItems(model.Vocabulary),
+            Record.ModelSteps, Record.EventCount));
+    }
+
+    private Recommendations Answer(Ranking ranking, int k)
+    {
+        var count = Math.Min(k, ranking.Items.Length);
+        var items = new RecommendedItem[count];
+        for (var i = 0; i < count; i++)
+            items[i] = new RecommendedItem(ranking.Model.Vocabulary.IdAt(ranking.Items[i].Index), ranking.Items[i].Score);
+        EngineMetrics.Recommendations.WithLabels("model").Inc();
+        return new Recommendations(UserId, items, ranking.Model.Name, ranking.Model.Version, ranking.EventCount, false);
+    }
+
+    private void AnswerColdStart(IModelRuntime model, List<SessionDecision> decide)
+    {
+        var exclude = SeenItems(model.Vocabulary);
+        foreach (var query in _queries!)
+        {
+            var items = new List<RecommendedItem>(query.K);
+            var rank = 0;
+            foreach (var index in model.PopularItems)
+            {
+                rank++;
+                if (exclude.Contains(index)) continue;
+                // Popular lists have no model score: a decreasing rank-based score keeps the order explicit.
+                items.Add(new RecommendedItem(model.Vocabulary.IdAt(index), 1f / rank));
+                if (items.Count == query.K) break;
+            }
+
+            decide.Add(new Reply(query.ReplyTo, new Recommendations(UserId, items, model.Name, model.Version, Record.EventCount, true)));
+            EngineMetrics.Recommendations.WithLabels("cold_start").Inc();
+        }
+
+        _queries = null;
+    }
+
+    /// <summary>The recent items the model knows: never recommended back.</summary>
+    private HashSet<int> SeenItems(ItemVocabulary vocabulary)
+    {
+        var seen = new HashSet<int>();
+        for (var i = 0; i < Record.Recent.Count; i++)
+        {
+            var index = vocabulary.IndexOf(Record.Recent[i].ItemId);
+            if (index > 0) seen.Add(index);
+        }
+
+        return seen;
+    }
+
+    /// <summary>The live session as operators and the session endpoint see it.</summary>
+    public SessionView View() => new(
+        UserId, Record.EventCount, Record.Plays, Record.Skips, Record.Likes, Record.PlaylistAdds,
+        Record.FirstEventAt, Record.LastEventAt, Record.Recent.ToList(), Record.ModelVersion, Record.ModelSteps,
+        Record.AppliedOffsets.Entries().ToArray(), _delivery.Durable.Entries().ToArray());
+
+    private sealed record WaitingQuery(int K, IActorRef ReplyTo);
 }
 
-/// <summary>What a user persists: the whole session at one point, including the offsets it covers (invariant 1).</summary>
-public sealed record UserCheckpoint(
-    float[]? State,
-    string? ModelName,
-    string? ModelVersion,
-    long ModelSteps,
-    long EventCount,
-    long Plays,
-    long Skips,
-    long Likes,
-    long PlaylistAdds,
-    long FirstEventAt,
-    long LastEventAt,
-    IReadOnlyList<RecentItem> Recent,
-    IReadOnlyList<(int Partition, long Offset)> AppliedOffsets);
+/// <summary>
+/// A ranked list for one state: the top <see cref="Size"/> items of <see cref="Model"/> (fewer when the catalog, minus
+/// the user's items, is smaller), computed after <see cref="ModelSteps"/> steps and <see cref="EventCount"/> events.
+/// </summary>
+public sealed record Ranking(ScoredItem[] Items, IModelRuntime Model, long ModelSteps, long EventCount, int Size)
+{
+    /// <summary>The list answers a query for <paramref name="k"/> items: it holds that many, or every item there is.</summary>
+    public bool Answers(int k) => k <= Size || Items.Length < Size;
+}

@@ -1,3 +1,6 @@
+using Personalization.Actors.Persistence;
+using Personalization.Actors.Delivery;
+
 namespace Personalization.Actors.Sessions;
 
 /// <summary>Tuning of user actors. Defaults suit production; tests shorten the intervals.</summary>
@@ -23,4 +26,14 @@ public sealed record UserSessionSettings
 
     /// <summary>Wait before retrying a failed model step (the events stay queued, in order).</summary>
     public TimeSpan StepRetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// The journal that holds user checkpoints, by plugin id: the user actor names it rather than taking the system's
+    /// default, because <see cref="CheckpointJournal"/> keeps only the latest event of each id, which only a stream
+    /// of whole-state checkpoints can live with.
+    /// </summary>
+    public string JournalPluginId { get; init; } = CheckpointJournal.PluginId;
+
+    /// <summary>No snapshots: a checkpoint is the whole state, so there is nothing to compact.</summary>
+    public string SnapshotPluginId { get; init; } = "akka.persistence.no-snapshot-store";
 }

@@ -3,8 +3,11 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding.External;
 using Akka.Event;
-using Personalization.Actors.Kafka;
-
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 namespace Personalization.Actors.Sharding;
 
 /// <summary>

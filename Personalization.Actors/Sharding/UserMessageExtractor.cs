@@ -1,6 +1,7 @@
 using Akka.Cluster.Sharding;
 using Personalization.Actors.Routing;
 using Personalization.Actors.Sessions;
+using Personalization.Actors.Delivery;
 
 namespace Personalization.Actors.Sharding;
 

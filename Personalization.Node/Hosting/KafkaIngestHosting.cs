@@ -1,8 +1,12 @@
 using Akka.Actor;
 using Akka.Hosting;
-using Personalization.Actors.Kafka;
 using Personalization.Actors.Sharding;
 using Personalization.Node.Http;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Node.Hosting;
 

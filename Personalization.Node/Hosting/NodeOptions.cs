@@ -53,7 +53,7 @@ public sealed class NodeOptions
         public bool Consume { get; set; } = true;
 
         /// <summary>Invalid records go to "&lt;topic&gt;.dlq".</summary>
-        public string DeadLetterTopic => Personalization.Actors.Kafka.DeadLetterProducer.DeadLetterTopicFor(Topic);
+        public string DeadLetterTopic => Personalization.Actors.Kafka.Producers.DeadLetterProducer.DeadLetterTopicFor(Topic);
     }
 
     public sealed class StoreOptions

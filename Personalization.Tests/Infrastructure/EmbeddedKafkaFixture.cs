@@ -1,6 +1,9 @@
 using Confluent.Kafka;
-using Personalization.Actors.Kafka;
-
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 namespace Personalization.Tests.Infrastructure;
 
 /// <summary>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Personalization.Actors.Sessions;
 using Personalization.Node.Hosting;
 using Personalization.Node.Local;
+using Personalization.Actors.Delivery;
 
 namespace Personalization.Tests.Infrastructure;
 

@@ -3,11 +3,15 @@ using System.Text;
 using Akka.TestKit;
 using Confluent.Kafka;
 using Personalization.Actors.Events;
-using Personalization.Actors.Kafka;
 using Personalization.Actors.Routing;
 using Personalization.Actors.Sessions;
 using Personalization.Tests.Infrastructure;
 using Xunit;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Tests.Kafka;
 
@@ -21,7 +25,7 @@ public class IngestPipelineTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xuni
     private ApplyEvent ExpectApplyAndAck(TestProbe shards)
     {
         var apply = shards.ExpectMsg<ApplyEvent>(Long);
-        apply.AckTo!.Tell(new EventsDurable(apply.Partition, [apply.Offset]));
+        apply.Delivery.AckTo!.Tell(new EventsDurable(apply.Partition, [apply.Offset]));
         return apply;
     }
 
@@ -43,7 +47,7 @@ public class IngestPipelineTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xuni
         using var deadLetters = new DeadLetterProducer(kafka.BootstrapServers);
 
         IngestPipeline.Start(Sys, kafka.SourceSettings(topic), shards.Ref, deadLetters, partitionCount: 1);
-        var applied = Enumerable.Range(0, 4).Select(_ => shards.ExpectMsg<ApplyEvent>(Long)).ToDictionary(a => a.Offset, a => a.PreviousOffset);
+        var applied = Enumerable.Range(0, 4).Select(_ => shards.ExpectMsg<ApplyEvent>(Long)).ToDictionary(a => a.Offset, a => a.Delivery.PreviousOffset);
 
         Assert.Equal(new Dictionary<long, long> { [0] = -1, [1] = -1, [3] = 0, [4] = 3 }, applied);
     }
@@ -125,9 +129,8 @@ public class IngestPipelineTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xuni
     [Fact]
     public void Validation_reasons_are_sentences()
     {
-        var ack = CreateTestProbe().Ref;
         ConsumedRecord Record(string? key, string? value) =>
-            new("t", 0, 0, key is null ? null : Encoding.UTF8.GetBytes(key), value is null ? null : Encoding.UTF8.GetBytes(value), 5, ack);
+            new("t", 0, 0, key is null ? null : Encoding.UTF8.GetBytes(key), value is null ? null : Encoding.UTF8.GetBytes(value), 5);
 
         Assert.False(IngestRecordHandler.TryRead(Record("u", ""), out _, out _, out var empty));
         Assert.StartsWith("empty value", empty);

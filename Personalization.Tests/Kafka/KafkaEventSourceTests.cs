@@ -3,10 +3,14 @@ using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Personalization.Actors.Events;
-using Personalization.Actors.Kafka;
 using Personalization.Actors.Sessions;
 using Personalization.Tests.Infrastructure;
 using Xunit;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Tests.Kafka;
 
@@ -36,12 +40,13 @@ public class KafkaEventSourceTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xu
         var settings = kafka.SourceSettings(topic);
         var seen = new ConcurrentDictionary<(int, long), int>();
 
-        var control = KafkaEventSource.Create(settings)
+        var (control, records) = KafkaEventSource.Create(settings).PreMaterialize(Sys.Materializer());
+        records
             .To(Sink.ForEach<ConsumedRecord>(r =>
             {
                 seen.AddOrUpdate((r.Partition, r.Offset), 1, (_, n) => n + 1);
-                r.Ack();
-                r.AckTo.Tell(new EventsDurable(99, [r.Offset])); // acks for partitions we do not own are ignored
+                control.Ack(r);
+                control.Ack(99, r.Offset); // acks for partitions we do not own are ignored
             }))
             .Run(Sys.Materializer());
 
@@ -66,7 +71,7 @@ public class KafkaEventSourceTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xu
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), records.Select(r => r.Offset));
 
         // Everything but offset 4 is durable, acknowledged out of order.
-        var ackTo = records[0].AckTo;
+        var ackTo = control.AckTarget;
         ackTo.Tell(new EventsDurable(0, [9, 7, 8, 5, 6]));
         ackTo.Tell(new EventsDurable(0, [2, 0, 3, 1]));
         AwaitCommitted(kafka.BootstrapServers, settings.GroupId, topic, new Dictionary<int, long> { [0] = 4 });
@@ -107,12 +112,12 @@ public class KafkaEventSourceTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xu
                 pausesSeen++;
                 var ack = unacked.Take(bound / 2 + 1).ToList(); // below half → resume
                 unacked.RemoveRange(0, ack.Count);
-                record.AckTo.Tell(new EventsDurable(0, ack.Select(r => r.Offset).ToArray()));
+                control.Ack(0, ack.Select(r => r.Offset).ToArray());
             }
         }
 
         Assert.True(pausesSeen >= count / bound - 1);
-        unacked[0].AckTo.Tell(new EventsDurable(0, unacked.Select(r => r.Offset).ToArray()));
+        control.Ack(0, unacked.Select(r => r.Offset).ToArray());
         AwaitCommitted(kafka.BootstrapServers, settings.GroupId, topic, new Dictionary<int, long> { [0] = count });
         AwaitAssert(() => Assert.Equal(0, PausedGauge(settings)), Long);
         await control.ShutdownAsync().WaitAsync(Long);
@@ -144,7 +149,7 @@ public class KafkaEventSourceTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xu
         await Task.Delay(100); // the drain is waiting for acks, not finishing early
         Assert.False(drained.IsCompleted);
         foreach (var group in records.GroupBy(r => r.Partition))
-            group.First().AckTo.Tell(new EventsDurable(group.Key, group.Select(r => r.Offset).ToArray()));
+            control.Ack(group.Key, group.Select(r => r.Offset).ToArray());
 
         await drained.WaitAsync(Long);
         await done.WaitAsync(Long);
@@ -162,11 +167,12 @@ public class KafkaEventSourceTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xu
         var settings = KafkaTestKit.SourceSettings(broker, topic);
         var seen = new ConcurrentDictionary<(int, long), byte>();
 
-        var control = KafkaEventSource.Create(settings)
+        var (control, records) = KafkaEventSource.Create(settings).PreMaterialize(Sys.Materializer());
+        records
             .To(Sink.ForEach<ConsumedRecord>(r =>
             {
                 seen.TryAdd((r.Partition, r.Offset), 0);
-                r.Ack();
+                control.Ack(r);
             }))
             .Run(Sys.Materializer());
         AwaitAssert(() => Assert.True(seen.Count > 0), Long);
@@ -191,18 +197,23 @@ public class KafkaEventSourceTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xu
         var seen = new ConcurrentDictionary<(int, long), byte>();
         var first = new RecordingListener();
         var second = new RecordingListener();
-        Sink<ConsumedRecord, Task<Akka.Done>> AckingSink() => Sink.ForEach<ConsumedRecord>(r =>
+        IKafkaSourceControl Consume(KafkaSourceSettings memberSettings, RecordingListener listener)
         {
-            seen.TryAdd((r.Partition, r.Offset), 0);
-            r.Ack();
-        });
+            var (control, records) = KafkaEventSource.Create(memberSettings, listener).PreMaterialize(Sys.Materializer());
+            records.To(Sink.ForEach<ConsumedRecord>(r =>
+            {
+                seen.TryAdd((r.Partition, r.Offset), 0);
+                control.Ack(r);
+            })).Run(Sys.Materializer());
+            return control;
+        }
 
-        var one = KafkaEventSource.Create(settings, first).To(AckingSink()).Run(Sys.Materializer());
+        var one = Consume(settings, first);
         AwaitAssert(() => Assert.Equal(partitions, one.AssignedPartitions.Count), Long);
         await ProduceAsync(kafka.BootstrapServers, topic, count / 2);
         AwaitAssert(() => Assert.Equal(count / 2, seen.Count), Long);
 
-        var two = KafkaEventSource.Create(settings with { ClientId = settings.ClientId + "-2" }, second).To(AckingSink()).Run(Sys.Materializer());
+        var two = Consume(settings with { ClientId = settings.ClientId + "-2" }, second);
         AwaitAssert(() =>
         {
             Assert.NotEmpty(two.AssignedPartitions);

@@ -2,10 +2,14 @@ using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Personalization.Actors.Events;
-using Personalization.Actors.Kafka;
 using Personalization.Actors.Sessions;
 using Personalization.Tests.Infrastructure;
 using Xunit;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Tests.Kafka;
 
@@ -28,17 +32,17 @@ public class KafkaSourceRedeliveryTests(EmbeddedKafkaFixture kafka) : Akka.TestK
         var topic = await TopicWithAsync(10);
         var probe = CreateTestProbe();
         var settings = kafka.SourceSettings(topic);
-        KafkaEventSource.Create(settings).To(Sink.ActorRef<ConsumedRecord>(probe.Ref, "done", _ => "failed")).Run(Sys.Materializer());
+        var control = KafkaEventSource.Create(settings).To(Sink.ActorRef<ConsumedRecord>(probe.Ref, "done", _ => "failed")).Run(Sys.Materializer());
         var first = Enumerable.Range(0, 10).Select(_ => probe.ExpectMsg<ConsumedRecord>(Long)).ToList();
         Assert.All(first, r => Assert.Equal(0, r.Generation));
 
-        first[0].AckTo.Tell(new EventsDurable(0, [0, 1, 2, 5]));
-        first[0].AckTo.Tell(new RedeliveryNeeded(0));
+        control.Ack(0, 0, 1, 2, 5);
+        control.AskRedelivery(0);
 
         var again = Enumerable.Range(0, 7).Select(_ => probe.ExpectMsg<ConsumedRecord>(Long)).ToList();
         Assert.Equal([3L, 4, 5, 6, 7, 8, 9], again.Select(r => r.Offset));
         Assert.All(again, r => Assert.Equal(1, r.Generation));
-        again[0].AckTo.Tell(new EventsDurable(0, again.Select(r => r.Offset).ToArray()));
+        control.Ack(0, again.Select(r => r.Offset).ToArray());
         AwaitAssert(() => Assert.Equal(10, KafkaTestKit.Committed(kafka.BootstrapServers, settings.GroupId, topic, 1)[0]), Long, TimeSpan.FromMilliseconds(200));
     }
 
@@ -48,13 +52,13 @@ public class KafkaSourceRedeliveryTests(EmbeddedKafkaFixture kafka) : Akka.TestK
         var topic = await TopicWithAsync(4);
         var probe = CreateTestProbe();
         var settings = kafka.SourceSettings(topic) with { RedeliveryTimeout = TimeSpan.FromSeconds(1) };
-        KafkaEventSource.Create(settings).To(Sink.ActorRef<ConsumedRecord>(probe.Ref, "done", _ => "failed")).Run(Sys.Materializer());
+        var control = KafkaEventSource.Create(settings).To(Sink.ActorRef<ConsumedRecord>(probe.Ref, "done", _ => "failed")).Run(Sys.Materializer());
         var first = Enumerable.Range(0, 4).Select(_ => probe.ExpectMsg<ConsumedRecord>(Long)).ToList();
-        first[0].AckTo.Tell(new EventsDurable(0, [0]));
+        control.Ack(0, 0);
 
         var again = Enumerable.Range(0, 3).Select(_ => probe.ExpectMsg<ConsumedRecord>(Long)).ToList();
         Assert.Equal([1L, 2, 3], again.Select(r => r.Offset));
-        again[0].AckTo.Tell(new EventsDurable(0, [1, 2, 3]));
+        control.Ack(0, 1, 2, 3);
         probe.ExpectNoMsg(TimeSpan.FromSeconds(2)); // acknowledged: no further rewinds
     }
 }

@@ -1,5 +1,9 @@
-using Personalization.Actors.Kafka;
 using Xunit;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Tests.Kafka;
 

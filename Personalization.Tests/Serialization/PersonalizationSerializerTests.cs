@@ -5,6 +5,7 @@ using Personalization.Actors.Events;
 using Personalization.Actors.Serialization;
 using Personalization.Actors.Sessions;
 using Xunit;
+using Personalization.Actors.Delivery;
 
 namespace Personalization.Tests.Serialization;
 
@@ -23,18 +24,19 @@ public class PersonalizationSerializerTests() : TestKit(ConfigurationFactory.Par
     public void ApplyEvent_keeps_every_field_and_its_reply_address()
     {
         var probe = CreateTestProbe();
-        var evt = new ApplyEvent("user-7", "item-3", EventType.AddToPlaylist, 1_732_500_000_123, 5, 987_654_321_000, probe.Ref);
+        var evt = new ApplyEvent("user-7", "item-3", EventType.AddToPlaylist, 1_732_500_000_123,
+            new DeliveryTag(5, 987_654_321_000, 987_654_320_998, probe.Ref));
 
         var back = RoundTrip(evt);
 
-        Assert.Equal(evt with { AckTo = null }, back with { AckTo = null });
-        back.AckTo!.Tell("ping");
+        Assert.Equal(evt with { Delivery = evt.Delivery with { AckTo = null } }, back with { Delivery = back.Delivery with { AckTo = null } });
+        back.Delivery.AckTo!.Tell("ping");
         probe.ExpectMsg("ping");
     }
 
     [Fact]
     public void ApplyEvent_without_reply_address_stays_without() =>
-        Assert.Null(RoundTrip(new ApplyEvent("u", "i", EventType.Play, 1, 0, -1, null)).AckTo);
+        Assert.Null(RoundTrip(new ApplyEvent("u", "i", EventType.Play, 1)).Delivery.AckTo);
 
     [Fact]
     public void A_checkpoint_keeps_state_recent_items_and_offsets()

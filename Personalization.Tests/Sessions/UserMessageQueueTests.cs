@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Personalization.Actors.Sessions;
 using Xunit;
+using Personalization.Actors.Delivery;
 
 namespace Personalization.Tests.Sessions;
 

@@ -6,13 +6,13 @@ using Personalization.Actors.Model;
 using Personalization.Actors.Sessions;
 using Personalization.Tests.Model;
 using Xunit;
+using Personalization.Actors.Delivery;
 
 namespace Personalization.Tests.Sessions;
 
 /// <summary>
-/// A user actor restores its session from what the store holds: the latest <see cref="UserCheckpoint"/> event, or a
-/// snapshot offer carrying a checkpoint (stores written when checkpoints were compacted into snapshots), followed by
-/// the checkpoints persisted after it. In-memory journal and snapshot store, checkpoints through the protobuf serializer.
+/// A user actor restores its session from the latest <see cref="UserCheckpoint"/> its journal holds. In-memory journal
+/// (keeps every event, so the latest must win over older ones), checkpoints through the protobuf serializer.
 /// </summary>
 public sealed class UserSessionRecoveryTests : Akka.TestKit.Xunit2.TestKit
 {
@@ -23,7 +23,6 @@ public sealed class UserSessionRecoveryTests : Akka.TestKit.Xunit2.TestKit
         akka.actor.serializers.personalization = "Personalization.Actors.Serialization.PersonalizationSerializer, Personalization.Actors"
         akka.actor.serialization-bindings { "Personalization.Actors.Sessions.UserCheckpoint, Personalization.Actors" = personalization }
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         """);
 
     private readonly ModelRegistry _models = new();
@@ -42,31 +41,6 @@ public sealed class UserSessionRecoveryTests : Akka.TestKit.Xunit2.TestKit
         Persist(writer, Checkpoint(7));
 
         AssertRestored("u-events", Checkpoint(7));
-    }
-
-    [Fact]
-    public void A_snapshot_offer_carrying_a_checkpoint_is_restored()
-    {
-        var writer = WriterFor("u-snapshot");
-        Persist(writer, Checkpoint(2));
-        Persist(writer, Checkpoint(5));
-        writer.Tell(new SnapshotAndCompact(Checkpoint(5)), TestActor);
-        ExpectMsg("compacted");
-
-        AssertRestored("u-snapshot", Checkpoint(5));
-    }
-
-    [Fact]
-    public void Checkpoints_persisted_after_a_snapshot_win_over_it()
-    {
-        var writer = WriterFor("u-both");
-        Persist(writer, Checkpoint(4));
-        writer.Tell(new SnapshotAndCompact(Checkpoint(4)), TestActor);
-        ExpectMsg("compacted");
-        Persist(writer, Checkpoint(6));
-        Persist(writer, Checkpoint(9));
-
-        AssertRestored("u-both", Checkpoint(9));
     }
 
     [Fact]
@@ -97,7 +71,7 @@ public sealed class UserSessionRecoveryTests : Akka.TestKit.Xunit2.TestKit
     /// <summary>A session after <paramref name="events"/> events (real item ids, two partitions), with a model state.</summary>
     private UserCheckpoint Checkpoint(int events)
     {
-        var session = new UserSession("any", 4);
+        var session = new SessionRecord("any", 4);
         for (var i = 0; i < events; i++)
             session.Apply(_vocabulary.IdAt(1 + i), i % 3 == 0 ? EventType.Like : EventType.Play, 1_000 + i, i % 2, 100 + i);
         session.SetModelState([events, -0.5f, 2f], "gru", "v1", events);
@@ -106,7 +80,7 @@ public sealed class UserSessionRecoveryTests : Akka.TestKit.Xunit2.TestKit
 
     private void AssertRestored(string userId, UserCheckpoint expected)
     {
-        var user = Sys.ActorOf(UserSessionActor.PropsFor(new UserSessionSettings { RecentItems = 4 }, _models), Uri.EscapeDataString(userId));
+        var user = Sys.ActorOf(UserSessionActor.PropsFor(new UserSessionSettings { RecentItems = 4, JournalPluginId = "akka.persistence.journal.inmem" }, _models), Uri.EscapeDataString(userId));
         user.Tell(new GetSession(userId), TestActor);
         var view = ExpectMsg<SessionView>();
 
@@ -121,13 +95,9 @@ public sealed class UserSessionRecoveryTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(expected.AppliedOffsets, view.DurableOffsets);
     }
 
-    private sealed record SnapshotAndCompact(UserCheckpoint Checkpoint);
-
-    /// <summary>Writes a user's journal the way older and newer engines did: checkpoints, a snapshot, deleted events.</summary>
+    /// <summary>Writes a user's journal as the user actor does: one checkpoint event after another.</summary>
     private sealed class CheckpointWriter : ReceivePersistentActor
     {
-        private IActorRef? _replyTo;
-
         public CheckpointWriter(string persistenceId)
         {
             PersistenceId = persistenceId;
@@ -136,13 +106,6 @@ public sealed class UserSessionRecoveryTests : Akka.TestKit.Xunit2.TestKit
                 var replyTo = Sender;
                 Persist(checkpoint, _ => replyTo.Tell("persisted"));
             });
-            Command<SnapshotAndCompact>(request =>
-            {
-                _replyTo = Sender;
-                SaveSnapshot(request.Checkpoint);
-            });
-            Command<SaveSnapshotSuccess>(success => DeleteMessages(success.Metadata.SequenceNr));
-            Command<DeleteMessagesSuccess>(_ => _replyTo!.Tell("compacted"));
         }
 
         public override string PersistenceId { get; }

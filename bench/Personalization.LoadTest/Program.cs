@@ -41,7 +41,7 @@ var selected = argsList.Contains("all") ? scenarios.Select(s => s.Name).ToList()
 foreach (var name in selected)
     if (scenarios.All(s => s.Name != name)) { Console.Error.WriteLine($"unknown scenario {name}"); return 2; }
 
-Personalization.Actors.Kafka.LibrdkafkaLoader.EnsureLoaded();
+Personalization.Actors.Kafka.Broker.LibrdkafkaLoader.EnsureLoaded();
 var total = Stopwatch.StartNew();
 await using (var ctx = new BenchContext(outDir, quick))
 {

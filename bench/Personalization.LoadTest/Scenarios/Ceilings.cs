@@ -13,10 +13,15 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Personalization.Actors.Events;
 using Personalization.Actors.Hosting;
-using Personalization.Actors.Kafka;
 using Personalization.Actors.Model;
+using Personalization.Actors.Persistence;
 using Personalization.Actors.Sessions;
 using Personalization.LoadTest.Infra;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.LoadTest.Scenarios;
 
@@ -62,8 +67,8 @@ public static class Ceilings
         // Both journals: Akka.Persistence.Sql's (append-only; the naive baseline's) and the engine's CheckpointJournal.
         foreach (var (journal, label, key) in new[]
                  {
-                     (CheckpointJournalKind.AkkaPersistenceSql, "Akka.Persistence.Sql", "journal"),
-                     (CheckpointJournalKind.Latest, "CheckpointJournal", "checkpoint_journal"),
+                     (JournalKind.AkkaPersistenceSql, "Akka.Persistence.Sql", "journal"),
+                     (JournalKind.CheckpointJournal, "CheckpointJournal", "checkpoint_journal"),
                  })
         {
             foreach (var store in new[] { "sqlite", "postgresql" })
@@ -248,21 +253,33 @@ public static class Ceilings
 
     public static UserCheckpoint SampleCheckpoint(BenchContext ctx)
     {
-        var session = new UserSession("u12345", 50);
+        var session = new SessionRecord("u12345", 50);
         var random = new Random(3);
         for (var i = 0; i < 20; i++) session.Apply(ctx.ItemIds[random.Next(ctx.ItemIds.Length)], EventType.Play, 1_732_500_000_000 + i, 3, i);
         session.SetModelState(Enumerable.Range(0, 64).Select(i => (float)Math.Sin(i)).ToArray(), "gru", "v1", 20);
         return session.ToCheckpoint();
     }
 
-    private static async Task<double> JournalRate(BenchContext ctx, string store, string mode, CheckpointJournalKind journal)
+    private enum JournalKind
+    {
+        AkkaPersistenceSql,
+        CheckpointJournal,
+    }
+
+    private static async Task<double> JournalRate(BenchContext ctx, string store, string mode, JournalKind journal)
     {
         var (provider, connection) = await ctx.NewStoreAsync(store, "journal-" + Guid.NewGuid().ToString("N")[..6]);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddAkka("journal", (akka, _) => akka
-            .WithPersonalizationSerialization()
-            .WithCheckpointStore(new CheckpointStoreOptions(CheckpointStoreOptions.ParseProvider(provider), connection) { Journal = journal }));
+        var storeProvider = CheckpointStoreOptions.ParseProvider(provider);
+        builder.Services.AddAkka("journal", (akka, _) =>
+        {
+            akka.WithPersonalizationSerialization();
+            if (journal == JournalKind.AkkaPersistenceSql) akka.WithAkkaPersistenceSql(storeProvider, connection);
+            // The writers use the default journal: here it is the checkpoint journal, as the user actors name it.
+            else akka.WithCheckpointStore(new CheckpointStoreOptions(storeProvider, connection))
+                .AddHocon($"akka.persistence.journal.plugin = \"{CheckpointJournal.PluginId}\"", HoconAddMode.Prepend);
+        });
         using var host = builder.Build();
         await host.StartAsync();
         var system = host.Services.GetRequiredService<ActorSystem>();

@@ -118,7 +118,7 @@ public static class Naive
             .WithRemoting("127.0.0.1", port)
             .WithClustering(new ClusterOptions { SeedNodes = [$"akka.tcp://naive@127.0.0.1:{port}"] })
             // The append-only journal: a per-event Persist stream needs every event replayed, not the latest.
-            .WithCheckpointStore(new CheckpointStoreOptions(CheckpointStoreOptions.ParseProvider(provider), connection) { Journal = CheckpointJournalKind.AkkaPersistenceSql })
+            .WithAkkaPersistenceSql(CheckpointStoreOptions.ParseProvider(provider), connection)
             .WithShardRegion<NaiveRegion>("naive-user", id => Props.Create(() => new NaiveUserActor(id, model)),
                 new NaiveExtractor(BenchContext.Partitions), new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false }));
         using var host = builder.Build();

@@ -1,7 +1,11 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 
-namespace Personalization.Actors.Kafka;
+namespace Personalization.Actors.Kafka.Broker;
 
 /// <summary>
 /// The few librdkafka C functions the embedded broker needs, bound by function pointer to the very library handle

@@ -1,8 +1,12 @@
 using System.Text;
 using Confluent.Kafka;
 using Personalization.Actors.Events;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Source;
 
-namespace Personalization.Actors.Kafka;
+namespace Personalization.Actors.Kafka.Producers;
 
 /// <summary>Where the broker stored one produced event.</summary>
 public readonly record struct ProducedEvent(int Partition, long Offset);

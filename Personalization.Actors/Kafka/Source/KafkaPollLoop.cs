@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Akka.Actor;
 using Akka.Event;
 using Confluent.Kafka;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
 
-namespace Personalization.Actors.Kafka;
+namespace Personalization.Actors.Kafka.Source;
 
 /// <summary>
 /// The consumer's own thread. librdkafka's poll blocks and runs rebalance callbacks (where revoked partitions are
@@ -21,7 +24,6 @@ internal sealed class KafkaPollLoop
     private readonly KafkaSourceSettings _settings;
     private readonly CommitBoard _board;
     private readonly KafkaSourceMetrics _metrics;
-    private readonly IActorRef _ackTo;
     private readonly Action<PollEvent> _deliver;
     private readonly IPartitionAssignmentListener? _listener;
     private readonly ILoggingAdapter _log;
@@ -50,13 +52,12 @@ internal sealed class KafkaPollLoop
     private volatile bool _stopFetching;
     private volatile int[] _assignedSnapshot = [];
 
-    public KafkaPollLoop(KafkaSourceSettings settings, CommitBoard board, KafkaSourceMetrics metrics, IActorRef ackTo,
+    public KafkaPollLoop(KafkaSourceSettings settings, CommitBoard board, KafkaSourceMetrics metrics,
         Action<PollEvent> deliver, IPartitionAssignmentListener? listener, ILoggingAdapter log)
     {
         _settings = settings;
         _board = board;
         _metrics = metrics;
-        _ackTo = ackTo;
         _deliver = deliver;
         _listener = listener;
         _log = log;
@@ -220,7 +221,7 @@ internal sealed class KafkaPollLoop
         {
             var message = result.Message;
             _batch.Add(new ConsumedRecord(result.Topic, result.Partition.Value, result.Offset.Value, message.Key, message.Value,
-                message.Timestamp.UnixTimestampMs, _ackTo));
+                message.Timestamp.UnixTimestampMs));
             if (_batch.Count >= room) break;
             result = Consume(consumer, TimeSpan.Zero);
         }

@@ -1,4 +1,8 @@
-namespace Personalization.Actors.Kafka;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+namespace Personalization.Actors.Kafka.Source;
 
 /// <summary>
 /// What an operator asks of a running source ("ingest status"): the partitions it owns with their acknowledged

@@ -1,4 +1,4 @@
-namespace Personalization.Actors.Sessions;
+namespace Personalization.Actors.Delivery;
 
 /// <summary>
 /// Highest applied Kafka offset per partition. Almost always one partition (the user's own); several only when a

@@ -1,7 +1,11 @@
 using System.Runtime.InteropServices;
 using Confluent.Kafka;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 
-namespace Personalization.Actors.Kafka;
+namespace Personalization.Actors.Kafka.Broker;
 
 /// <summary>
 /// Loads the one librdkafka build that works here before any Kafka client exists. On Linux the package's default

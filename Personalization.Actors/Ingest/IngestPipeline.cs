@@ -3,13 +3,19 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
+using Personalization.Actors.Delivery;
 
-namespace Personalization.Actors.Kafka;
+namespace Personalization.Actors.Ingest;
 
 /// <summary>
-/// Kafka → parse/validate → user shard region (or DLQ). Valid events go to the shard region with the source as
-/// AckTo; users acknowledge once durable. Invalid records go to <c>&lt;topic&gt;.dlq</c> with at most
-/// <paramref name="deadLetterParallelism"/> DLQ writes outstanding (backpressure), then are acknowledged.
+/// Kafka → decode → user shard region (or DLQ) (docs/DESIGN.md, "Data flow"). The source is materialized first, so
+/// the record handler is built complete — with the source's ack target and acknowledged positions — before the first
+/// record flows. Valid events go to the shard region; users acknowledge once durable. Invalid records go to
+/// <c>&lt;topic&gt;.dlq</c> with at most <paramref name="deadLetterParallelism"/> DLQ writes outstanding
+/// (backpressure), then are acknowledged.
 /// </summary>
 public static class IngestPipeline
 {
@@ -24,13 +30,13 @@ public static class IngestPipeline
         IMaterializer? materializer = null)
     {
         LibrdkafkaLoader.EnsureLoaded();
-        var handler = new IngestRecordHandler(settings.Topic, shardRegion, deadLetters, partitionCount,
+        materializer ??= system.Materializer(namePrefix: "kafka-ingest");
+        var (control, records) = KafkaEventSource.Create(settings, listener).PreMaterialize(materializer);
+        var handler = new IngestRecordHandler(settings.Topic, shardRegion, deadLetters, partitionCount, control,
             Logging.GetLogger(system, typeof(IngestPipeline)));
-        var (control, done) = KafkaEventSource.Create(settings, listener)
+        var done = records
             .SelectAsyncUnordered(deadLetterParallelism, handler.Handle) // valid records complete at once; Tell order = record order
-            .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Both)
-            .Run(materializer ?? system.Materializer(namePrefix: "kafka-ingest"));
-        handler.CommittablePosition = control.CommittablePosition;
+            .RunWith(Sink.Ignore<NotUsed>(), materializer);
         return new IngestControl(control, done);
     }
 }
@@ -40,6 +46,8 @@ public sealed class IngestControl(IKafkaSourceControl source, Task streamComplet
 {
     /// <summary>Completes when the stream ends; faults if it failed (e.g. the DLQ stayed unwritable).</summary>
     public Task StreamCompletion { get; } = streamCompletion;
+
+    public IActorRef AckTarget => source.AckTarget;
 
     public Task Completion => source.Completion;
 

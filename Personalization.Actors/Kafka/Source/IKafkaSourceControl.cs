@@ -1,4 +1,8 @@
-namespace Personalization.Actors.Kafka;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+namespace Personalization.Actors.Kafka.Source;
 
 /// <summary>Materialized value of <see cref="KafkaEventSource"/>: stops the consumer, with or without draining.</summary>
 public interface IKafkaSourceControl
@@ -12,6 +16,13 @@ public interface IKafkaSourceControl
 
     /// <summary>Stops at once: commits what is already acknowledged, closes the consumer, completes the stream.</summary>
     Task ShutdownAsync();
+
+    /// <summary>
+    /// Where acknowledgements go: tell it <see cref="Delivery.EventsDurable"/> for offsets that are durable (or
+    /// dead-lettered) and <see cref="Delivery.RedeliveryNeeded"/> to have a partition read again. Set once the stage
+    /// has started, which is before it emits its first record.
+    /// </summary>
+    Akka.Actor.IActorRef AckTarget { get; }
 
     /// <summary>Completes when the consumer is closed (faults if the consumer failed).</summary>
     Task Completion { get; }

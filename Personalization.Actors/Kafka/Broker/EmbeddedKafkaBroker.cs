@@ -1,6 +1,10 @@
 using Confluent.Kafka;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 
-namespace Personalization.Actors.Kafka;
+namespace Personalization.Actors.Kafka.Broker;
 
 /// <summary>
 /// An in-process Kafka cluster (librdkafka's mock broker): real Kafka protocol on 127.0.0.1 with random ports, for

@@ -1,4 +1,8 @@
-namespace Personalization.Actors.Kafka;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+namespace Personalization.Actors.Kafka.Source;
 
 /// <summary>Commands from <see cref="IKafkaSourceControl"/> into the stage.</summary>
 internal abstract record SourceCommand;
@@ -13,11 +17,14 @@ internal sealed class KafkaSourceControl : IKafkaSourceControl
     private readonly TaskCompletionSource<Action<SourceCommand>> _stage = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private KafkaPollLoop? _loop;
+    private Akka.Actor.IActorRef _ackTarget = Akka.Actor.ActorRefs.Nobody;
     private CommitBoard? _board;
     private long _inFlight;
     private int _paused;
 
     public Task Completion => _completion.Task;
+
+    public Akka.Actor.IActorRef AckTarget => Volatile.Read(ref _ackTarget);
 
     public IReadOnlyCollection<int> AssignedPartitions => _loop?.AssignedPartitions ?? [];
 
@@ -58,8 +65,9 @@ internal sealed class KafkaSourceControl : IKafkaSourceControl
         await Completion.ConfigureAwait(false);
     }
 
-    internal void Attach(Action<SourceCommand> commands, KafkaPollLoop loop, CommitBoard board)
+    internal void Attach(Action<SourceCommand> commands, Akka.Actor.IActorRef ackTarget, KafkaPollLoop loop, CommitBoard board)
     {
+        Volatile.Write(ref _ackTarget, ackTarget);
         _board = board;
         _loop = loop;
         loop.Completion.ContinueWith(t =>
@@ -68,12 +76,5 @@ internal sealed class KafkaSourceControl : IKafkaSourceControl
             else _completion.TrySetResult();
         }, TaskScheduler.Default);
         _stage.TrySetResult(commands);
-    }
-
-    /// <summary>The stage failed before its consumer started.</summary>
-    internal void FailBeforeStart(Exception error)
-    {
-        _stage.TrySetException(error);
-        _completion.TrySetException(error);
     }
 }

@@ -1,6 +1,10 @@
 using Confluent.Kafka;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
 
-namespace Personalization.Actors.Kafka;
+namespace Personalization.Actors.Kafka.Source;
 
 /// <summary>
 /// Hands committable offsets from the source stage (which tracks acks) to the poll thread (which owns the consumer

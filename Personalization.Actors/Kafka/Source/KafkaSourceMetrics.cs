@@ -1,6 +1,10 @@
 using Prometheus;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
 
-namespace Personalization.Actors.Kafka;
+namespace Personalization.Actors.Kafka.Source;
 
 /// <summary>Prometheus series of one source (labelled by topic and group); children are cached, hot paths add in batches.</summary>
 internal sealed class KafkaSourceMetrics

@@ -1,8 +1,12 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Source;
 
-namespace Personalization.Actors.Kafka;
+namespace Personalization.Actors.Kafka.Producers;
 
 /// <summary>
 /// Writes records that cannot be applied to <c>&lt;topic&gt;.dlq</c>: key and value bytes exactly as consumed, plus

@@ -2,9 +2,12 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Stage;
-using Personalization.Actors.Sessions;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
 
-namespace Personalization.Actors.Kafka;
+namespace Personalization.Actors.Kafka.Source;
 
 /// <summary>
 /// The source stage: buffers what the poll thread fetched per partition, emits on demand (round robin over the
@@ -86,8 +89,8 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
             var self = GetStageActor(OnMessage).Ref;
             var events = GetAsyncCallback<PollEvent>(OnPollEvent);
             var commands = GetAsyncCallback<SourceCommand>(OnCommand);
-            _loop = new KafkaPollLoop(_settings, _board, _metrics, self, events, _stage._listener, Log);
-            _control.Attach(commands, _loop, _board);
+            _loop = new KafkaPollLoop(_settings, _board, _metrics, events, _stage._listener, Log);
+            _control.Attach(commands, self, _loop, _board);
             _loop.Start();
             ScheduleRepeatedly(MetricsTimer, TimeSpan.FromMilliseconds(250));
         }

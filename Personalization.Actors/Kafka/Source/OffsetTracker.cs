@@ -1,4 +1,8 @@
-namespace Personalization.Actors.Kafka;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
+namespace Personalization.Actors.Kafka.Source;
 
 /// <summary>
 /// Offsets of one partition emitted downstream and not yet covered by a commit. Acks arrive out of order; the

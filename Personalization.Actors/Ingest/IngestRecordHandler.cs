@@ -2,16 +2,22 @@ using System.Text;
 using Akka;
 using Akka.Actor;
 using Akka.Event;
+using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 using Personalization.Actors.Routing;
 using Personalization.Actors.Sessions;
 using Prometheus;
+using Personalization.Actors.Kafka.Broker;
 
-namespace Personalization.Actors.Kafka;
+namespace Personalization.Actors.Ingest;
 
 /// <summary>
-/// One consumed record → one <see cref="ApplyEvent"/> to the user's shard, or a DLQ record with the reason (then the
-/// offset is acknowledged: dead-lettered records count as handled once the DLQ write is acked).
+/// One consumed record → one <see cref="ApplyEvent"/> to the user's shard, tagged with its place in the predecessor
+/// chain, or a DLQ record with the reason (then the offset is acknowledged: dead-lettered records count as handled
+/// once the DLQ write is acked). Whatever goes wrong with one record — a bug in decoding, routing or bookkeeping —
+/// dead-letters that record with the exception's type and message; it never fails the stream.
 /// </summary>
 internal sealed class IngestRecordHandler
 {
@@ -34,9 +40,11 @@ internal sealed class IngestRecordHandler
     private readonly Counter.Child _applied;
     private readonly Counter.Child _deadLettered;
     private readonly Counter.Child _misrouted;
-    private readonly Dictionary<int, PredecessorMap> _predecessors = new();
+    private readonly IKafkaSourceControl _source;
+    private readonly PredecessorChain _predecessors;
 
-    public IngestRecordHandler(string topic, IActorRef shardRegion, DeadLetterProducer deadLetters, int partitionCount, ILoggingAdapter log)
+    public IngestRecordHandler(string topic, IActorRef shardRegion, DeadLetterProducer deadLetters, int partitionCount,
+        IKafkaSourceControl source, ILoggingAdapter log)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(partitionCount, 1);
         _shardRegion = shardRegion;
@@ -46,10 +54,9 @@ internal sealed class IngestRecordHandler
         _applied = AppliedTotal.WithLabels(topic);
         _deadLettered = DeadLetteredTotal.WithLabels(topic);
         _misrouted = MisroutedTotal.WithLabels(topic);
+        _source = source;
+        _predecessors = new PredecessorChain(source.CommittablePosition);
     }
-
-    /// <summary>The source's acknowledged position per partition, for pruning predecessors (set once the stream runs).</summary>
-    public Func<int, long>? CommittablePosition { get; set; }
 
     public static double MisroutedCount(string topic) => MisroutedTotal.WithLabels(topic).Value;
 
@@ -57,60 +64,25 @@ internal sealed class IngestRecordHandler
 
     public Task<NotUsed> Handle(ConsumedRecord record)
     {
-        if (!TryRead(record, out var evt, out var keyMatched, out var reason))
-            return DeadLetter(record, reason!);
-
-        var shard = keyMatched
-            ? KafkaPartitioner.PartitionFor(record.Key, _partitionCount)
-            : KafkaPartitioner.PartitionFor(evt!.UserId, _partitionCount);
-        if (shard != record.Partition) _misrouted.Inc();
-        var previous = PredecessorsOf(record).Exchange(evt!.UserId, record.Offset);
-        _shardRegion.Tell(new ApplyEvent(evt.UserId, evt.ItemId, evt.Type, evt.Timestamp, record.Partition, record.Offset, record.AckTo, previous));
-        _applied.Inc();
-        return Done;
-    }
-
-    private PredecessorMap PredecessorsOf(ConsumedRecord record)
-    {
-        if (!_predecessors.TryGetValue(record.Partition, out var map) || map.Generation != record.Generation)
-            _predecessors[record.Partition] = map = new PredecessorMap(record.Generation);
-        else if (map.Count > map.PruneAt && CommittablePosition is { } position)
-            map.PruneBelow(position(record.Partition));
-        return map;
-    }
-
-    /// <summary>
-    /// Per partition: each user's last valid event still possibly unacknowledged. Entries below the acknowledged
-    /// position are known durable and pruned, so the map holds about the users with events in flight. A rewind
-    /// (new generation) starts it afresh. Dead-lettered records never enter it: they are nobody's predecessor.
-    /// </summary>
-    private sealed class PredecessorMap(long generation)
-    {
-        private const int MinPruneAt = 50_000;
-        private readonly Dictionary<string, long> _last = new(StringComparer.Ordinal);
-
-        public long Generation { get; } = generation;
-
-        /// <summary>Size that triggers the next prune: twice what survived the last one, so pruning stays amortised O(1).</summary>
-        public int PruneAt { get; private set; } = MinPruneAt;
-
-        public int Count => _last.Count;
-
-        /// <summary>Records <paramref name="offset"/> as the user's last event; returns the one before it, or -1.</summary>
-        public long Exchange(string user, long offset)
+        try
         {
-            ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_last, user, out var existed);
-            var previous = existed ? slot : -1;
-            slot = offset;
-            return previous;
+            if (!TryRead(record, out var evt, out var keyMatched, out var reason))
+                return DeadLetter(record, reason!);
+
+            var shard = keyMatched
+                ? KafkaPartitioner.PartitionFor(record.Key, _partitionCount)
+                : KafkaPartitioner.PartitionFor(evt!.UserId, _partitionCount);
+            if (shard != record.Partition) _misrouted.Inc();
+            var previous = _predecessors.Next(record.Partition, record.Generation, evt!.UserId, record.Offset);
+            var delivery = new DeliveryTag(record.Partition, record.Offset, previous, _source.AckTarget);
+            _shardRegion.Tell(new ApplyEvent(evt.UserId, evt.ItemId, evt.Type, evt.Timestamp, delivery));
+            _applied.Inc();
+            return Done;
         }
-
-        public void PruneBelow(long position)
+        catch (Exception e)
         {
-            if (position < 0) return;
-            foreach (var (user, offset) in _last)
-                if (offset < position) _last.Remove(user);
-            PruneAt = Math.Max(MinPruneAt, 2 * _last.Count);
+            _log.Error(e, "Record {0}[{1}]@{2} could not be handled; dead-lettering it", record.Topic, record.Partition, record.Offset);
+            return DeadLetter(record, $"internal error: {e.GetType().Name}: {e.Message}");
         }
     }
 
@@ -182,7 +154,7 @@ internal sealed class IngestRecordHandler
         }
 
         _deadLettered.Inc();
-        record.AckTo.Tell(new EventsDurable(record.Partition, [record.Offset]), ActorRefs.NoSender);
+        _source.AckTarget.Tell(new EventsDurable(record.Partition, [record.Offset]), ActorRefs.NoSender);
         return NotUsed.Instance;
     }
 }

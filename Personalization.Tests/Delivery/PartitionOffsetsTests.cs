@@ -1,7 +1,7 @@
-using Personalization.Actors.Sessions;
 using Xunit;
+using Personalization.Actors.Delivery;
 
-namespace Personalization.Tests.Sessions;
+namespace Personalization.Tests.Delivery;
 
 public class PartitionOffsetsTests
 {
