@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Personalization.Actors.Hosting;
+using Personalization.Actors.Persistence;
 using Personalization.Tests.Engine;
 using Personalization.Tests.Infrastructure;
 using Xunit;
@@ -135,6 +136,8 @@ public sealed class CheckpointJournalTests(PostgresFixture postgres)
         public Checkpointer(string id)
         {
             PersistenceId = id;
+            // As user actors do: the checkpoint journal is named, never the system's default.
+            JournalPluginId = CheckpointJournal.PluginId;
             Recover<string>(state => _state = state);
             Command<Save>(save => Persist(save.State, state =>
             {

@@ -1,0 +1,202 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+using Akka.TestKit;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Events;
+using Personalization.Actors.Model;
+using Personalization.Actors.Sessions;
+using Xunit;
+
+namespace Personalization.Tests.Sessions;
+
+/// <summary>
+/// The message flows of a user actor, end to end through Akka: it carries out what the session decides (steps via
+/// PipeTo, PersistAsync, timers, acks to the source, replies, stopping). A fake model; an in-memory journal whose
+/// writes a test can hold back, to catch the actor while a checkpoint is being written.
+/// </summary>
+public sealed class UserSessionActorTests : Akka.TestKit.Xunit2.TestKit
+{
+    private const string JournalId = "akka.persistence.journal.gated";
+
+    private static readonly Config Hocon = ConfigurationFactory.ParseString(UserMailbox.Hocon + "\n" + $$"""
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+        akka.remote.dot-netty.tcp.port = 0
+        {{JournalId}} {
+          class = "{{typeof(GatedJournal).AssemblyQualifiedName}}"
+          plugin-dispatcher = "akka.actor.default-dispatcher"
+        }
+        """);
+
+    private static readonly UserSessionSettings Settings = new()
+    {
+        JournalPluginId = JournalId,
+        CheckpointInterval = TimeSpan.FromMilliseconds(100),
+        StepRetryDelay = TimeSpan.FromMilliseconds(50),
+    };
+
+    private readonly SwappableModels _models = new(new FakeModel("v1"));
+    private readonly TestProbe _source;
+
+    public UserSessionActorTests() : base(Hocon)
+    {
+        _source = CreateTestProbe("source");
+        GatedJournal.Open();
+    }
+
+    private IActorRef User(string id) => Sys.ActorOf(UserSessionActor.PropsFor(Settings, _models), id);
+
+    private ApplyEvent Event(string user, long offset, string item = "i1", long previous = -1) =>
+        new(user, item, EventType.Play, 1_700_000_000_000, new DeliveryTag(0, offset, previous, _source.Ref));
+
+    private SessionView SessionOf(IActorRef user, string id)
+    {
+        user.Tell(new GetSession(id), TestActor);
+        return ExpectMsg<SessionView>();
+    }
+
+    [Fact]
+    public void Applied_events_are_acknowledged_to_their_source_once_their_checkpoint_is_durable()
+    {
+        var user = User("u-ack");
+        user.Tell(Event("u-ack", 0, "i1"));
+        user.Tell(Event("u-ack", 1, "i2", previous: 0));
+
+        var acked = _source.ExpectMsg<EventsDurable>();
+        while (acked.Offsets.Length < 2) acked = acked with { Offsets = [.. acked.Offsets, .. _source.ExpectMsg<EventsDurable>().Offsets] };
+        Assert.Equal([0L, 1L], acked.Offsets.Order());
+        Assert.Equal([(0, 1L)], SessionOf(user, "u-ack").DurableOffsets);
+    }
+
+    [Fact]
+    public void A_failed_model_step_is_retried_and_the_events_are_applied_once_in_order()
+    {
+        ((FakeModel)_models.Current).FailSteps = 2;
+        var user = User("u-retry");
+        user.Tell(Event("u-retry", 0, "i3"));
+        user.Tell(Event("u-retry", 1, "i4", previous: 0));
+
+        AwaitAssert(() => Assert.Equal(2, SessionOf(user, "u-retry").EventCount), TimeSpan.FromSeconds(5));
+        var view = SessionOf(user, "u-retry");
+        Assert.Equal(["i3", "i4"], view.Recent.Select(r => r.ItemId));
+        Assert.Equal(2, view.ModelSteps);
+    }
+
+    [Fact]
+    public void An_event_after_a_lost_predecessor_asks_its_source_to_read_the_partition_again()
+    {
+        var user = User("u-gap");
+
+        user.Tell(Event("u-gap", 8, previous: 5));
+
+        Assert.Equal(new RedeliveryNeeded(0), _source.ExpectMsg<RedeliveryNeeded>());
+        Assert.Equal(0, SessionOf(user, "u-gap").EventCount);
+    }
+
+    [Fact]
+    public void A_stopped_user_checkpoints_acknowledges_and_stops()
+    {
+        var user = User("u-stop");
+        Watch(user);
+        user.Tell(Event("u-stop", 0));
+        AwaitAssert(() => Assert.Equal(1, SessionOf(user, "u-stop").EventCount));
+
+        user.Tell(StopUser.Instance);
+
+        Assert.Equal([0L], _source.ExpectMsg<EventsDurable>().Offsets);
+        ExpectTerminated(user);
+    }
+
+    [Fact]
+    public void A_restarted_user_resumes_from_its_checkpoint_and_skips_what_it_covers()
+    {
+        var first = User("u-again");
+        Watch(first);
+        first.Tell(Event("u-again", 0, "i5"));
+        first.Tell(StopUser.Instance);
+        _source.ExpectMsg<EventsDurable>();
+        ExpectTerminated(first);
+
+        var second = User("u-again");
+        second.Tell(Event("u-again", 0, "i5")); // redelivered
+
+        Assert.Equal([0L], _source.ExpectMsg<EventsDurable>().Offsets);
+        Assert.Equal(1, SessionOf(second, "u-again").EventCount);
+    }
+
+    [Fact]
+    public void A_redelivery_that_arrives_while_its_checkpoint_is_written_is_acknowledged_when_the_write_completes()
+    {
+        var user = User("u-dup");
+        user.Tell(Event("u-dup", 0));
+        AwaitAssert(() => Assert.Equal(1, SessionOf(user, "u-dup").EventCount));
+        GatedJournal.Close();
+        AwaitCondition(() => GatedJournal.Held > 0, TimeSpan.FromSeconds(3)); // the checkpoint write is in flight
+
+        user.Tell(Event("u-dup", 0)); // a redelivery of the event being checkpointed
+        SessionOf(user, "u-dup"); // …has been handled
+        GatedJournal.Open();
+
+        var acked = _source.ExpectMsg<EventsDurable>().Offsets.ToList();
+        if (acked.Count < 2) acked.AddRange(_source.ExpectMsg<EventsDurable>(TimeSpan.FromSeconds(1)).Offsets);
+        Assert.Equal([0L, 0L], acked);
+    }
+
+    [Fact]
+    public void After_a_model_swap_in_which_no_recent_item_advances_the_new_model_a_query_is_answered()
+    {
+        var user = User("u-swap");
+        user.Tell(Event("u-swap", 0, "i2"));
+        AwaitAssert(() => Assert.Equal(1, SessionOf(user, "u-swap").ModelSteps));
+        _models.Current = new FakeModel("v2", items: 0, "other-1", "other-2");
+
+        user.Tell(new GetRecommendations("u-swap", 2), TestActor);
+
+        var answer = ExpectMsg<Recommendations>(TimeSpan.FromSeconds(3));
+        Assert.Equal("v2", answer.ModelVersion);
+        Assert.Equal(["other-2", "other-1"], answer.Items.Select(i => i.ItemId));
+    }
+
+    private sealed class SwappableModels(IModelRuntime current) : IModelProvider
+    {
+        public volatile IModelRuntime Current = current;
+
+        public IModelRuntime ForUser(string userId) => Current;
+    }
+
+    /// <summary>The in-memory journal, whose writes wait while the gate is closed.</summary>
+    public sealed class GatedJournal : MemoryJournal
+    {
+        private static volatile TaskCompletionSource _gate = Opened();
+        private static int _held;
+
+        public static int Held => Volatile.Read(ref _held);
+
+        public static void Close() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public static void Open() => _gate.TrySetResult();
+
+        private static TaskCompletionSource Opened()
+        {
+            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            gate.SetResult();
+            return gate;
+        }
+
+        protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+        {
+            var gate = _gate;
+            if (!gate.Task.IsCompleted)
+            {
+                Interlocked.Increment(ref _held);
+                await gate.Task.ConfigureAwait(false);
+                Interlocked.Decrement(ref _held);
+            }
+
+            return await base.WriteMessagesAsync(messages, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
