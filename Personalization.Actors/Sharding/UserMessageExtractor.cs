@@ -7,7 +7,7 @@ namespace Personalization.Actors.Sharding;
 
 /// <summary>
 /// Entity id = user id; shard id = the user's Kafka partition (murmur2(user) % partitions), so the node that consumes
-/// partition p can host shard p and ingest never crosses the network (DESIGN.md, "Routing key").
+/// partition p can host shard p and ingest never crosses the network (docs/DESIGN.md, "Routing").
 /// </summary>
 public sealed class UserMessageExtractor(int partitions) : IMessageExtractor
 {

@@ -46,7 +46,7 @@ public sealed class NodeOptions
 
         public int SessionTimeoutMs { get; set; } = 10_000;
 
-        /// <summary>A partition whose oldest unacknowledged event waits this long is read again (lost events; see DESIGN.md).</summary>
+        /// <summary>A partition whose oldest unacknowledged event waits this long is read again (lost events; docs/DESIGN.md, "Delivery protocol").</summary>
         public double RedeliveryTimeoutSeconds { get; set; } = 30;
 
         /// <summary>False: the node serves queries and accepts HTTP events but consumes nothing (a query-only node).</summary>

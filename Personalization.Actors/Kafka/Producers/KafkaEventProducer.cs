@@ -13,7 +13,7 @@ public readonly record struct ProducedEvent(int Partition, long Offset);
 
 /// <summary>
 /// Produces <see cref="ListeningEvent"/>s keyed by user id with <c>partitioner=murmur2_random</c>, so each lands in
-/// partition <c>murmur2(user) % partitions</c> = its user's shard (DESIGN.md "Routing key"); <c>acks=all</c> and
+/// partition <c>murmur2(user) % partitions</c> = its user's shard (docs/DESIGN.md, "Routing"); <c>acks=all</c> and
 /// idempotence on, so a completed produce is durable and retries never duplicate or reorder.
 /// </summary>
 public sealed class KafkaEventProducer : IDisposable

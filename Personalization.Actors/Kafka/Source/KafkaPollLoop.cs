@@ -11,7 +11,7 @@ namespace Personalization.Actors.Kafka.Source;
 
 /// <summary>
 /// The consumer's own thread. librdkafka's poll blocks and runs rebalance callbacks (where revoked partitions are
-/// committed synchronously), so it must not run on an Akka dispatcher (invariant 4). The thread owns the consumer:
+/// committed synchronously), so it must not run on an Akka dispatcher (docs/DESIGN.md, invariant 4). The thread owns the consumer:
 /// it fetches while the stage's buffer has room (credits), applies pause/resume requests, commits the board every
 /// commit interval, and closes the consumer. Everything it learns goes to the stage through <c>deliver</c>, in order.
 /// </summary>

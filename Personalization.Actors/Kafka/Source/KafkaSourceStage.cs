@@ -10,9 +10,9 @@ using Personalization.Actors.Kafka.Producers;
 namespace Personalization.Actors.Kafka.Source;
 
 /// <summary>
-/// The source stage: buffers what the poll thread fetched per partition, emits on demand (round robin over the
-/// partitions that are under their in-flight bound, so one stalled partition never blocks the others), tracks
-/// emitted/acknowledged offsets and publishes acknowledged prefixes for the poll thread to commit.
+/// The source stage: hands what the poll thread fetched to <see cref="PartitionFlow"/> (the policy: buffering, round
+/// robin, in-flight bounds, rewinds), emits on demand, carries out the flow's pause/resume/seek requests on the poll
+/// thread, publishes acknowledged prefixes for the poll thread to commit, and drains.
 /// </summary>
 internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionAssignmentListener? listener)
     : GraphStageWithMaterializedValue<SourceShape<ConsumedRecord>, IKafkaSourceControl>
@@ -31,27 +31,6 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
         return new LogicAndMaterializedValue<IKafkaSourceControl>(new Logic(this, control), control);
     }
 
-    private sealed class PartitionState(int partition, long epoch)
-    {
-        public readonly int Partition = partition;
-        public readonly long Epoch = epoch;
-        public OffsetTracker Tracker = new(256);
-        public readonly Queue<ConsumedRecord> Buffer = new();
-        public bool InReadyQueue;
-        public bool Paused;
-        public bool Removed;
-        public long Published = -1;
-
-        /// <summary>Bumped by every rewind; stamped on the records emitted since.</summary>
-        public long Generation;
-
-        /// <summary>A seek is under way: records fetched before it are stale and dropped.</summary>
-        public bool Rewinding;
-
-        /// <summary>When the acknowledged prefix last moved (or the partition last went from idle to in flight).</summary>
-        public long LastProgress = System.Diagnostics.Stopwatch.GetTimestamp();
-    }
-
     private sealed class Logic : TimerGraphStageLogic
     {
         private const string DrainTimer = "drain";
@@ -62,14 +41,10 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
         private readonly KafkaSourceSettings _settings;
         private readonly KafkaSourceMetrics _metrics;
         private readonly CommitBoard _board = new();
-        private readonly Dictionary<int, PartitionState> _partitions = new();
-        private readonly Queue<PartitionState> _ready = new();
-        private readonly int _resumeBelow;
+        private readonly PartitionFlow _flow;
         private KafkaPollLoop? _loop;
         private bool _draining;
         private bool _shuttingDown;
-        private int _inFlight;
-        private int _pausedCount;
         private int _unreleasedCredits;
         private readonly int _creditBatch;
 
@@ -79,7 +54,7 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
             _control = control;
             _settings = stage._settings;
             _metrics = new KafkaSourceMetrics(_settings.Topic, _settings.GroupId);
-            _resumeBelow = Math.Max(1, _settings.MaxInFlightPerPartition / 2);
+            _flow = new PartitionFlow(_settings.MaxInFlightPerPartition, _settings.RedeliveryTimeout);
             _creditBatch = Math.Clamp(_settings.MaxBufferedRecords / 8, 1, 256);
             SetHandler(stage._out, onPull: TryEmit, onDownstreamFinish: _ => ShutdownNow(completeAtOnce: true));
         }
@@ -105,7 +80,7 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
         {
             if (DrainTimer.Equals(timerKey))
             {
-                Log.Warning("Kafka source {0}: drain timed out with {1} records unacknowledged; committing the acknowledged prefix", _settings.Topic, _inFlight);
+                Log.Warning("Kafka source {0}: drain timed out with {1} records unacknowledged; committing the acknowledged prefix", _settings.Topic, _flow.InFlight);
                 ShutdownNow(completeAtOnce: false);
             }
             else
@@ -119,61 +94,33 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
         private void RewindStalledPartitions()
         {
             if (_draining) return;
-            foreach (var state in _partitions.Values)
-            {
-                if (state.Tracker.InFlight > 0 && !state.Rewinding &&
-                    System.Diagnostics.Stopwatch.GetElapsedTime(state.LastProgress) > _settings.RedeliveryTimeout)
-                    Rewind(state, "timeout");
-            }
+            foreach (var partition in _flow.Stalled()) Rewind(partition, "timeout");
         }
 
         /// <summary>
         /// Reads the partition again from its oldest unacknowledged offset. Users skip what they already applied (by
         /// offset), so re-reading is always safe; it is how an event lost on its way to a user is found again.
         /// </summary>
-        private void Rewind(PartitionState state, string reason)
+        private void Rewind(int partition, string reason)
         {
-            if (state.Rewinding || state.Removed) return;
-            var from = state.Tracker.FirstUnacked;
+            var (from, dropped) = _flow.BeginRewind(partition);
             if (from < 0) return;
-            Log.Warning("Kafka source {0}: reading partition {1} again from offset {2} ({3}; {4} records unacknowledged)",
-                _settings.Topic, state.Partition, from, reason, state.Tracker.InFlight);
+            Log.Warning("Kafka source {0}: reading partition {1} again from offset {2} ({3})", _settings.Topic, partition, from, reason);
             _metrics.Rewinds(reason).Inc();
-            state.Rewinding = true;
-            if (state.Buffer.Count > 0) _loop!.ReleaseCredits(state.Buffer.Count);
-            state.Buffer.Clear();
-            _loop!.RequestSeek(state.Partition, from);
+            if (dropped > 0) _loop!.ReleaseCredits(dropped);
+            _loop!.RequestSeek(partition, from);
         }
 
         private void TryEmit()
         {
             if (_draining || !IsAvailable(_stage._out)) return;
-            while (_ready.TryDequeue(out var state))
-            {
-                state.InReadyQueue = false;
-                if (state.Removed) continue;
-                while (state.Buffer.Count > 0 && state.Tracker.InFlight < _settings.MaxInFlightPerPartition)
-                {
-                    var record = state.Buffer.Dequeue();
-                    // Credits go back to the poll thread in batches (one interlocked op per batch, not per record), and
-                    // all of them once nothing is buffered, so the thread never waits on credits the stage sits on.
-                    if (++_unreleasedCredits >= _creditBatch || (state.Buffer.Count == 0 && _ready.Count == 0)) ReleaseCredits();
-                    if (state.Tracker.InFlight == 0) state.LastProgress = System.Diagnostics.Stopwatch.GetTimestamp();
-                    if (!state.Tracker.Emitted(record.Offset)) continue; // a re-fetch of an offset already emitted
-                    record.Generation = state.Generation;
-                    _inFlight++;
-                    if (state.Tracker.InFlight >= _settings.MaxInFlightPerPartition && !state.Paused)
-                    {
-                        state.Paused = true;
-                        _pausedCount++;
-                        _loop!.RequestPause(state.Partition);
-                    }
-
-                    MarkReady(state);
-                    Push(_stage._out, record);
-                    return;
-                }
-            }
+            var emitted = _flow.TryNext(out var record, out var taken, out var pause);
+            // Credits go back to the poll thread in batches (one interlocked op per batch, not per record), and all of
+            // them once nothing is buffered, so the thread never waits on credits the stage sits on.
+            _unreleasedCredits += taken;
+            if (_unreleasedCredits >= _creditBatch || (_unreleasedCredits > 0 && !_flow.CanEmit)) ReleaseCredits();
+            if (pause >= 0) _loop!.RequestPause(pause);
+            if (emitted) Push(_stage._out, record!);
         }
 
         private void ReleaseCredits()
@@ -182,49 +129,26 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
             _unreleasedCredits = 0;
         }
 
-        private void MarkReady(PartitionState state)
-        {
-            if (state.InReadyQueue || state.Removed || state.Rewinding || state.Buffer.Count == 0 ||
-                state.Tracker.InFlight >= _settings.MaxInFlightPerPartition) return;
-            state.InReadyQueue = true;
-            _ready.Enqueue(state);
-        }
-
         private void OnMessage((IActorRef Sender, object Message) args)
         {
             if (args.Message is RedeliveryNeeded redelivery)
             {
-                if (_partitions.TryGetValue(redelivery.Partition, out var lost) && !_draining) Rewind(lost, "lost-event");
+                if (!_draining) Rewind(redelivery.Partition, "lost-event");
                 return;
             }
 
             if (args.Message is not EventsDurable durable) return;
-            if (!_partitions.TryGetValue(durable.Partition, out var state)) return; // revoked meanwhile: the next owner re-reads
-            var accepted = state.Tracker.Ack(durable.Offsets);
-            if (accepted == 0) return;
-            _inFlight -= accepted;
-            _metrics.Acked.Inc(accepted);
-            if (state.Tracker.Committable > state.Published)
-            {
-                state.Published = state.Tracker.Committable;
-                state.LastProgress = System.Diagnostics.Stopwatch.GetTimestamp();
-                _board.Publish(state.Partition, state.Epoch, state.Published);
-            }
-
-            if (state.Paused && state.Tracker.InFlight < _resumeBelow)
-            {
-                state.Paused = false;
-                _pausedCount--;
-                _loop!.RequestResume(state.Partition);
-            }
-
+            var outcome = _flow.Ack(durable.Partition, durable.Offsets); // revoked meanwhile: ignored, the next owner re-reads
+            if (outcome.Accepted == 0) return;
+            _metrics.Acked.Inc(outcome.Accepted);
+            if (outcome.Publish >= 0) _board.Publish(durable.Partition, outcome.Epoch, outcome.Publish);
+            if (outcome.Resume) _loop!.RequestResume(durable.Partition);
             if (_draining)
             {
-                if (_inFlight == 0) ShutdownNow(completeAtOnce: false);
+                if (_flow.InFlight == 0) ShutdownNow(completeAtOnce: false);
                 return;
             }
 
-            MarkReady(state);
             TryEmit();
         }
 
@@ -235,51 +159,21 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
                 case RecordsFetched fetched:
                     var dropped = 0;
                     foreach (var record in fetched.Records)
-                    {
-                        if (!_draining && _partitions.TryGetValue(record.Partition, out var state) && !state.Rewinding)
-                        {
-                            state.Buffer.Enqueue(record);
-                            MarkReady(state);
-                        }
-                        else dropped++;
-                    }
-
+                        if (_draining || !_flow.Buffer(record)) dropped++;
                     if (dropped > 0) _loop!.ReleaseCredits(dropped);
                     TryEmit();
                     break;
                 case PartitionsAssigned assigned:
-                    foreach (var (partition, epoch) in assigned.Partitions)
-                    {
-                        if (_partitions.Remove(partition, out var old)) Forget(old);
-                        _partitions[partition] = new PartitionState(partition, epoch);
-                    }
-
+                    foreach (var (partition, epoch) in assigned.Partitions) ReleaseDropped(_flow.Assign(partition, epoch));
                     break;
                 case PartitionsRevoked revoked:
-                    foreach (var partition in revoked.Partitions)
-                        if (_partitions.Remove(partition, out var state)) Forget(state);
-                    if (_draining && _inFlight == 0) ShutdownNow(completeAtOnce: false);
+                    foreach (var partition in revoked.Partitions) ReleaseDropped(_flow.Revoke(partition));
+                    if (_draining && _flow.InFlight == 0) ShutdownNow(completeAtOnce: false);
                     break;
                 case PartitionRewound rewound:
-                    if (_partitions.TryGetValue(rewound.Partition, out var rewinding) && rewinding.Rewinding)
-                    {
-                        // A fresh tracker: the re-read offsets are emitted again (acks still due for the old ones are
-                        // true all the same — they only come for durable events — and land in this tracker or nowhere).
-                        _inFlight -= rewinding.Tracker.InFlight;
-                        rewinding.Tracker = new OffsetTracker(256);
-                        rewinding.Generation++;
-                        rewinding.Rewinding = false;
-                        rewinding.LastProgress = System.Diagnostics.Stopwatch.GetTimestamp();
-                        if (rewinding.Paused)
-                        {
-                            rewinding.Paused = false;
-                            _pausedCount--;
-                            _loop!.RequestResume(rewinding.Partition);
-                        }
-
-                        if (_draining && _inFlight == 0) ShutdownNow(completeAtOnce: false);
-                    }
-
+                    if (_flow.Rewound(rewound.Partition)) _loop!.RequestResume(rewound.Partition);
+                    if (_draining && _flow.InFlight == 0) ShutdownNow(completeAtOnce: false);
+                    else TryEmit();
                     break;
                 case PollLoopStopped stopped:
                     if (stopped.Error is null) CompleteStage();
@@ -288,14 +182,9 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
             }
         }
 
-        /// <summary>Drops a partition we no longer own: its buffered records, its tracker, its in-flight count.</summary>
-        private void Forget(PartitionState state)
+        private void ReleaseDropped(int dropped)
         {
-            state.Removed = true;
-            if (state.Buffer.Count > 0) _loop!.ReleaseCredits(state.Buffer.Count);
-            state.Buffer.Clear();
-            _inFlight -= state.Tracker.InFlight;
-            if (state.Paused) _pausedCount--;
+            if (dropped > 0) _loop!.ReleaseCredits(dropped);
         }
 
         private void OnCommand(SourceCommand command)
@@ -305,13 +194,8 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
                 case DrainCommand drain when !_draining && !_shuttingDown:
                     _draining = true;
                     _loop!.StopFetching();
-                    foreach (var state in _partitions.Values)
-                    {
-                        if (state.Buffer.Count > 0) _loop.ReleaseCredits(state.Buffer.Count);
-                        state.Buffer.Clear();
-                    }
-
-                    if (_inFlight == 0) ShutdownNow(completeAtOnce: false);
+                    ReleaseDropped(_flow.DropBuffers());
+                    if (_flow.InFlight == 0) ShutdownNow(completeAtOnce: false);
                     else ScheduleOnce(DrainTimer, drain.Timeout);
                     break;
                 case ShutdownCommand:
@@ -339,9 +223,9 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
 
         private void UpdateGauges()
         {
-            _metrics.InFlight.Set(_inFlight);
-            _metrics.PausedPartitions.Set(_pausedCount);
-            _control.Report(_inFlight, _pausedCount);
+            _metrics.InFlight.Set(_flow.InFlight);
+            _metrics.PausedPartitions.Set(_flow.PausedCount);
+            _control.Report(_flow.InFlight, _flow.PausedCount);
             _metrics.Buffered.Set(_loop?.Buffered ?? 0);
         }
     }

@@ -5,7 +5,7 @@ namespace Personalization.Node.Http.Admin;
 
 /// <summary>
 /// <c>model show | load</c>. A load validates the whole folder (manifest, files, graphs, a test run) before the
-/// swap; a bad folder answers 422 with the reason and the current model keeps serving (DESIGN.md invariant 5).
+/// swap; a bad folder answers 422 with the reason and the current model keeps serving (docs/DESIGN.md, invariant 5).
 /// The swap affects this node only: the console addresses every node that should change.
 /// </summary>
 internal static class AdminModelEndpoints
