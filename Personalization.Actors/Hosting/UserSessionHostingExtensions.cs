@@ -2,12 +2,12 @@ using Akka.Cluster.Sharding;
 using Akka.Cluster.Sharding.External;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
 using Personalization.Actors.Model;
 using Personalization.Actors.Serialization;
 using Personalization.Actors.Sessions;
 using Personalization.Actors.Sharding;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Actors.Hosting;
 

@@ -6,7 +6,6 @@ using Akka.Streams.Dsl;
 using Personalization.Actors.Kafka.Broker;
 using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Kafka.Source;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Actors.Ingest;
 
@@ -42,7 +41,7 @@ public static class IngestPipeline
 }
 
 /// <summary>The running ingest: the source's control plus the completion of the whole stream.</summary>
-public sealed class IngestControl(IKafkaSourceControl source, Task streamCompletion) : IKafkaSourceControl
+public sealed class IngestControl(IKafkaSourceControl source, Task streamCompletion) : IKafkaSourceControl, IRunningIngest
 {
     /// <summary>Completes when the stream ends; faults if it failed (e.g. the DLQ stayed unwritable).</summary>
     public Task StreamCompletion { get; } = streamCompletion;

@@ -9,7 +9,6 @@ using Personalization.Actors.Kafka.Source;
 using Personalization.Actors.Routing;
 using Personalization.Actors.Sessions;
 using Prometheus;
-using Personalization.Actors.Kafka.Broker;
 
 namespace Personalization.Actors.Ingest;
 

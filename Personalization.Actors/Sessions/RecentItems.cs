@@ -1,5 +1,4 @@
 using Personalization.Actors.Events;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Actors.Sessions;
 

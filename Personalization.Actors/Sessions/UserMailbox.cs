@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch;
 using Akka.Dispatch.MessageQueues;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Actors.Sessions;
 

@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Personalization.Actors.Delivery;
 using Personalization.Actors.Model;
 using Personalization.Actors.Telemetry;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Actors.Sessions;
 

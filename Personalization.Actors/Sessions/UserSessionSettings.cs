@@ -1,5 +1,4 @@
 using Personalization.Actors.Persistence;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Actors.Sessions;
 

@@ -3,10 +3,6 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding.External;
 using Akka.Event;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Kafka.Source;
 namespace Personalization.Actors.Sharding;
 
@@ -31,9 +27,5 @@ public sealed class PartitionAlignedShards(ActorSystem system) : IPartitionAssig
             t => _log.Warning(t.Exception, "Could not record this node as home of shards [{0}]; they stay where they are until the next assignment", string.Join(",", partitions)),
             TaskContinuationOptions.OnlyOnFaulted);
         _log.Info("Shards [{0}] now belong on {1} (their partitions were assigned here)", string.Join(",", partitions), _self);
-    }
-
-    public void OnRevoked(IReadOnlyList<int> partitions, bool lost)
-    {
     }
 }

@@ -1,7 +1,6 @@
 using Akka.Cluster.Sharding;
 using Personalization.Actors.Routing;
 using Personalization.Actors.Sessions;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Actors.Sharding;
 

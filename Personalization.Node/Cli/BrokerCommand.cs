@@ -1,9 +1,5 @@
 using System.CommandLine;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
 using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 namespace Personalization.Node.Cli;
 
 /// <summary>

@@ -1,15 +1,11 @@
 using System.CommandLine;
 using System.Net.Http.Json;
+using Personalization.Actors.Kafka.Broker;
 using Personalization.Actors.Telemetry;
 using Personalization.Node.Demo;
 using Personalization.Node.Hosting;
 using Personalization.Node.Http;
 using Spectre.Console;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Node.Cli;
 

@@ -1,14 +1,10 @@
 using System.CommandLine;
+using Personalization.Actors.Kafka.Producers;
 using Personalization.Node.Demo;
 using Personalization.Node.Hosting;
 using Personalization.Node.Http;
 using Personalization.Node.Local;
 using Spectre.Console;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Node.Cli;
 

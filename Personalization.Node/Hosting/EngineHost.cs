@@ -7,7 +7,6 @@ using Personalization.Actors.Sessions;
 using Personalization.Node.Http;
 using Personalization.Node.Http.Admin;
 using Prometheus;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Node.Hosting;
 

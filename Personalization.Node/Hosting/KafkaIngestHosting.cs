@@ -1,12 +1,10 @@
 using Akka.Actor;
 using Akka.Hosting;
-using Personalization.Actors.Sharding;
-using Personalization.Node.Http;
-using Personalization.Actors.Delivery;
 using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
 using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Kafka.Source;
+using Personalization.Actors.Sharding;
+using Personalization.Node.Http;
 
 namespace Personalization.Node.Hosting;
 
@@ -24,28 +22,33 @@ public static class KafkaIngestHosting
         services.AddSingleton<KafkaIngestService>();
         services.AddHostedService(sp => sp.GetRequiredService<KafkaIngestService>());
         services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<KafkaIngestService>());
+        services.AddSingleton<ILivenessCheck>(sp => sp.GetRequiredService<KafkaIngestService>());
         return services;
     }
 }
 
-/// <summary>Runs the ingest pipeline for the node's lifetime; on shutdown stops consuming and waits for in-flight events to become durable.</summary>
+/// <summary>
+/// Runs the ingest pipeline for the node's lifetime, supervised (a failed stream starts again from the committed
+/// offsets; <see cref="SupervisedIngest"/>); on shutdown stops consuming and waits for in-flight events to become durable.
+/// </summary>
 public sealed class KafkaIngestService(
     NodeOptions options,
     ActorSystem system,
     IRequiredActor<UserShardRegion> region,
-    ILogger<KafkaIngestService> logger) : IHostedService, IReadinessCheck, IDisposable
+    ILogger<KafkaIngestService> logger) : IHostedService, IReadinessCheck, ILivenessCheck, IDisposable
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
     private DeadLetterProducer? _deadLetters;
     private readonly CancellationTokenSource _stopping = new();
     private Task _starting = Task.CompletedTask;
-    private IngestControl? _control;
+    private SupervisedIngest? _ingest;
     private Task? _drain;
     private int _disposed;
 
     public string Name => "kafka";
 
-    public IngestControl? Control => _control;
+    /// <summary>The stream running now (null before it starts and while it restarts).</summary>
+    public IngestControl? Control => _ingest?.Current as IngestControl;
 
     /// <summary>
     /// Returns at once: the pipeline starts as soon as the shard region exists (Akka.Hosting registers it while the
@@ -72,7 +75,16 @@ public sealed class KafkaIngestService(
             SessionTimeoutMs = kafka.SessionTimeoutMs,
             RedeliveryTimeout = TimeSpan.FromSeconds(kafka.RedeliveryTimeoutSeconds),
         };
-        _control = IngestPipeline.Start(system, settings, shardRegion, _deadLetters, kafka.Partitions, new PartitionAlignedShards(system));
+        var deadLetters = _deadLetters;
+        var shards = new PartitionAlignedShards(system);
+        _ingest = new SupervisedIngest(
+            () => IngestPipeline.Start(system, settings, shardRegion, deadLetters, kafka.Partitions, shards),
+            new IngestRestartSettings
+            {
+                MinBackoff = TimeSpan.FromSeconds(kafka.RestartMinBackoffSeconds),
+                MaxBackoff = TimeSpan.FromSeconds(kafka.RestartMaxBackoffSeconds),
+            },
+            logger);
         // However the node goes down (SIGTERM, `cluster leave`, downed by the split-brain resolver), ingest drains in
         // service-unbind: before sharding hands users off, so they can still acknowledge what they applied.
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "kafka-ingest-drain", async () =>
@@ -80,9 +92,6 @@ public sealed class KafkaIngestService(
             await DrainAsync();
             return Akka.Done.Instance;
         });
-        _ = _control.StreamCompletion.ContinueWith(
-            t => logger.LogError(t.Exception, "Kafka ingest stopped with an error; the node no longer consumes"),
-            TaskContinuationOptions.OnlyOnFaulted);
         logger.LogInformation("Consuming {Topic} from {Bootstrap} as group {Group} ({Partitions} partitions = shards)", kafka.Topic, kafka.BootstrapServers, kafka.GroupId, kafka.Partitions);
     }
 
@@ -103,25 +112,30 @@ public sealed class KafkaIngestService(
     /// <summary>Stops consuming and waits for in-flight events to become durable; the first caller drains, later ones wait for it.</summary>
     private Task DrainAsync()
     {
-        if (_control is null) return Task.CompletedTask;
+        if (_ingest is null) return Task.CompletedTask;
         lock (_stopping)
         {
             if (_drain is null)
             {
                 logger.LogInformation("Draining Kafka ingest: waiting up to {Timeout} s for in-flight events to become durable", DrainTimeout.TotalSeconds);
-                _drain = _control.DrainAndShutdownAsync(DrainTimeout);
+                _drain = _ingest.DrainAndShutdownAsync(DrainTimeout);
             }
 
             return _drain;
         }
     }
 
-    public (bool Ready, string Detail) Check() => _control switch
+    public (bool Ready, string Detail) Check() => (_ingest, Control) switch
     {
-        null => (false, _starting.IsFaulted ? $"failed to start: {_starting.Exception!.InnerException!.Message}" : "starting"),
-        { StreamCompletion.IsCompleted: true } => (false, "stopped"),
-        { } c => (true, $"consuming {c.AssignedPartitions.Count} partitions"),
+        (null, _) => (false, _starting.IsFaulted ? $"failed to start: {_starting.Exception!.InnerException!.Message}" : "starting"),
+        (_, { StreamCompletion.IsCompleted: false } c) => (true, $"consuming {c.AssignedPartitions.Count} partitions"),
+        ({ } i, _) => (false, $"restarting after a failure ({i.RestartCount} restarts; last: {i.LastError})"),
     };
+
+    (bool Live, string Detail) ILivenessCheck.Check() =>
+        _ingest is null || _ingest.Healthy(TimeSpan.FromSeconds(options.Kafka.UnhealthyAfterSeconds))
+            ? (true, "running")
+            : (false, $"ingest has failed since {_ingest.FailingSince:O} ({_ingest.RestartCount} restarts; last: {_ingest.LastError})");
 
     /// <summary>Idempotent: DI disposes the one instance once per registration that hands it out.</summary>
     public void Dispose()

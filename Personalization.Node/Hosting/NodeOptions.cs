@@ -49,6 +49,17 @@ public sealed class NodeOptions
         /// <summary>A partition whose oldest unacknowledged event waits this long is read again (lost events; docs/DESIGN.md, "Delivery protocol").</summary>
         public double RedeliveryTimeoutSeconds { get; set; } = 30;
 
+        /// <summary>A failed ingest stream is started again after this wait, doubled on each failure up to the maximum.</summary>
+        public double RestartMinBackoffSeconds { get; set; } = 1;
+
+        public double RestartMaxBackoffSeconds { get; set; } = 30;
+
+        /// <summary>
+        /// Ingest that has kept failing for this long makes the node not live (<c>/healthz/live</c> 503), so the
+        /// orchestrator replaces it; a restarted stream that runs 30 s ends the failure.
+        /// </summary>
+        public double UnhealthyAfterSeconds { get; set; } = 120;
+
         /// <summary>False: the node serves queries and accepts HTTP events but consumes nothing (a query-only node).</summary>
         public bool Consume { get; set; } = true;
 

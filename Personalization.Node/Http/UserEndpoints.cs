@@ -3,7 +3,6 @@ using Akka.Hosting;
 using Personalization.Actors.Events;
 using Personalization.Actors.Sessions;
 using Personalization.Actors.Sharding;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Node.Http;
 

@@ -1,17 +1,13 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using Personalization.Actors.Events;
+using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Routing;
 using Personalization.Node.Http;
 using Personalization.Tests.Engine;
 using Personalization.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Tests.Cluster;
 

@@ -1,17 +1,13 @@
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Personalization.Actors.Events;
+using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Routing;
 using Personalization.Node.Hosting;
 using Personalization.Node.Http;
 using Personalization.Node.Local;
 using Personalization.Tests.Infrastructure;
 using Xunit;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Tests.Cluster;
 

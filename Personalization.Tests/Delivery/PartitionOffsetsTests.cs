@@ -1,5 +1,5 @@
-using Xunit;
 using Personalization.Actors.Delivery;
+using Xunit;
 
 namespace Personalization.Tests.Delivery;
 

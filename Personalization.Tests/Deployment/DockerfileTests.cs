@@ -1,17 +1,13 @@
-using Xunit;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.Versioning;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Personalization.Actors.Kafka.Broker;
 using Personalization.Node.Cli;
 using Personalization.Node.Hosting;
 using Personalization.Tests.Infrastructure;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
+using Xunit;
 
 namespace Personalization.Tests.Deployment;
 

@@ -2,15 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Model;
 using Personalization.Node.Http;
 using Personalization.Tests.Infrastructure;
 using Xunit;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Tests.Engine;
 

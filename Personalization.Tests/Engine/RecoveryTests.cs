@@ -1,12 +1,8 @@
+using System.Net.Http.Json;
+using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Telemetry;
 using Personalization.Tests.Infrastructure;
-using System.Net.Http.Json;
 using Xunit;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Tests.Engine;
 

@@ -1,6 +1,4 @@
 using Confluent.Kafka;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
 using Personalization.Actors.Kafka.Broker;
 using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Kafka.Source;

@@ -19,4 +19,15 @@ public static class Eventually
             }
         }
     }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails with <paramref name="what"/> when the time is up.</summary>
+    public static void True(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout.TotalSeconds:0.#} s: {what}");
+            Thread.Sleep(5);
+        }
+    }
 }

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Builder;
 using Personalization.Actors.Sessions;
 using Personalization.Node.Hosting;
 using Personalization.Node.Local;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Tests.Infrastructure;
 

@@ -1,12 +1,8 @@
 using System.Text;
 using Confluent.Kafka;
+using Personalization.Actors.Kafka.Broker;
 using Personalization.Tests.Infrastructure;
 using Xunit;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Tests.Kafka;
 

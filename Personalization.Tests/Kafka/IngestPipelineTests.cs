@@ -1,17 +1,16 @@
-using Akka.Actor;
 using System.Text;
+using Akka.Actor;
 using Akka.TestKit;
 using Confluent.Kafka;
+using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 using Personalization.Actors.Routing;
 using Personalization.Actors.Sessions;
 using Personalization.Tests.Infrastructure;
 using Xunit;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Tests.Kafka;
 

@@ -2,15 +2,14 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using Personalization.Actors.Events;
-using Personalization.Actors.Sessions;
-using Personalization.Tests.Infrastructure;
-using Xunit;
 using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
+using Personalization.Actors.Events;
 using Personalization.Actors.Kafka.Broker;
 using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Kafka.Source;
+using Personalization.Actors.Sessions;
+using Personalization.Tests.Infrastructure;
+using Xunit;
 
 namespace Personalization.Tests.Kafka;
 

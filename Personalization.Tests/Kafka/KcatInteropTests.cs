@@ -3,14 +3,11 @@ using System.Text;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Personalization.Actors.Events;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 using Personalization.Actors.Routing;
 using Personalization.Tests.Infrastructure;
 using Xunit;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Tests.Kafka;
 

@@ -1,9 +1,5 @@
-using Xunit;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Kafka.Source;
+using Xunit;
 
 namespace Personalization.Tests.Kafka;
 

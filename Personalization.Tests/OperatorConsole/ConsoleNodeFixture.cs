@@ -1,14 +1,10 @@
+using Personalization.Actors.Kafka.Broker;
 using Personalization.Node.Hosting;
 using Personalization.Node.OperatorConsole;
 using Personalization.Tests.Engine;
 using Personalization.Tests.Infrastructure;
 using Spectre.Console;
 using Xunit;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Tests.OperatorConsole;
 

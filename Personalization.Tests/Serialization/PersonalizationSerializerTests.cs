@@ -1,11 +1,11 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
+using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
 using Personalization.Actors.Serialization;
 using Personalization.Actors.Sessions;
 using Xunit;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Tests.Serialization;
 

@@ -1,7 +1,6 @@
 using Personalization.Actors.Events;
 using Personalization.Actors.Sessions;
 using Xunit;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Tests.Sessions;
 

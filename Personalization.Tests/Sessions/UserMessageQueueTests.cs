@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Personalization.Actors.Sessions;
 using Xunit;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Tests.Sessions;
 

@@ -6,7 +6,6 @@ using Personalization.Actors.Model;
 using Personalization.Actors.Sessions;
 using Personalization.Tests.Model;
 using Xunit;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.Tests.Sessions;
 

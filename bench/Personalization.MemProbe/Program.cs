@@ -5,13 +5,10 @@ using Akka.Cluster.Sharding;
 using Confluent.Kafka;
 using Microsoft.Diagnostics.Runtime;
 using Personalization.Actors.Events;
-using Personalization.Node.Hosting;
-using Personalization.Node.Local;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
 using Personalization.Actors.Kafka.Broker;
 using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
+using Personalization.Node.Hosting;
+using Personalization.Node.Local;
 
 // Managed heap per live user. One node (the production composition root, production session settings) on the embedded
 // broker and SQLite; N users get E events each through Kafka; the managed heap after a full compacting GC is measured

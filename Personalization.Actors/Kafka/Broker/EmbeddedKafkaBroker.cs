@@ -1,8 +1,4 @@
 using Confluent.Kafka;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Actors.Kafka.Broker;
 

@@ -1,9 +1,5 @@
 using System.Runtime.InteropServices;
 using Confluent.Kafka;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Actors.Kafka.Broker;
 

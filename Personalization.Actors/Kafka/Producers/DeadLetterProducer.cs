@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
 using Personalization.Actors.Kafka.Broker;
 using Personalization.Actors.Kafka.Source;
 

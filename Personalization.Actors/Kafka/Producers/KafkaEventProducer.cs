@@ -1,10 +1,7 @@
 using System.Text;
 using Confluent.Kafka;
 using Personalization.Actors.Events;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
 using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Source;
 
 namespace Personalization.Actors.Kafka.Producers;
 

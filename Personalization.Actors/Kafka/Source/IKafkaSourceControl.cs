@@ -1,7 +1,4 @@
 using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
 namespace Personalization.Actors.Kafka.Source;
 
 /// <summary>Materialized value of <see cref="KafkaEventSource"/>: stops the consumer, with or without draining.</summary>
@@ -46,5 +43,7 @@ public interface IPartitionAssignmentListener
     void OnAssigned(IReadOnlyList<int> partitions);
 
     /// <param name="lost">True when ownership was lost without a clean revoke (session timeout): nothing was committed.</param>
-    void OnRevoked(IReadOnlyList<int> partitions, bool lost);
+    void OnRevoked(IReadOnlyList<int> partitions, bool lost)
+    {
+    }
 }

@@ -1,9 +1,6 @@
 using Akka;
 using Akka.Streams.Dsl;
 using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
 
 namespace Personalization.Actors.Kafka.Source;
 

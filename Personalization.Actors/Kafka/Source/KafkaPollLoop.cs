@@ -2,10 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Event;
 using Confluent.Kafka;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
 
 namespace Personalization.Actors.Kafka.Source;
 

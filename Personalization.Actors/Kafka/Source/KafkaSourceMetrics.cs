@@ -1,8 +1,4 @@
 using Prometheus;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
 
 namespace Personalization.Actors.Kafka.Source;
 

@@ -3,9 +3,6 @@ using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
 
 namespace Personalization.Actors.Kafka.Source;
 

@@ -1,7 +1,3 @@
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
 namespace Personalization.Actors.Kafka.Source;
 
 /// <summary>What the poll thread tells the source stage, in order, through one async callback.</summary>

@@ -1,12 +1,9 @@
-using Personalization.Node.Local;
 using System.Diagnostics;
 using Confluent.Kafka;
 using Personalization.Actors.Events;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
 using Personalization.Actors.Kafka.Broker;
 using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
+using Personalization.Node.Local;
 namespace Personalization.LoadTest.Infra;
 
 /// <summary>What every scenario shares in one run: the embedded broker, a PostgreSQL server (started on first use),

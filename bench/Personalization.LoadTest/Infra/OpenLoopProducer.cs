@@ -2,11 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using Personalization.Actors.Events;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
 using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
 namespace Personalization.LoadTest.Infra;
 
 /// <summary>

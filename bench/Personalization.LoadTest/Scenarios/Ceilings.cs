@@ -1,4 +1,3 @@
-using Personalization.Node.Local;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
@@ -13,15 +12,13 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Personalization.Actors.Events;
 using Personalization.Actors.Hosting;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 using Personalization.Actors.Model;
 using Personalization.Actors.Persistence;
 using Personalization.Actors.Sessions;
 using Personalization.LoadTest.Infra;
-using Personalization.Actors.Delivery;
-using Personalization.Actors.Ingest;
-using Personalization.Actors.Kafka.Broker;
-using Personalization.Actors.Kafka.Producers;
-using Personalization.Actors.Kafka.Source;
+using Personalization.Node.Local;
 
 namespace Personalization.LoadTest.Scenarios;
 

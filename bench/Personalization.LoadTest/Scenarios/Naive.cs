@@ -1,4 +1,3 @@
-using Personalization.Node.Local;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
@@ -18,6 +17,7 @@ using Personalization.Actors.Hosting;
 using Personalization.Actors.Model;
 using Personalization.Actors.Routing;
 using Personalization.LoadTest.Infra;
+using Personalization.Node.Local;
 
 namespace Personalization.LoadTest.Scenarios;
 

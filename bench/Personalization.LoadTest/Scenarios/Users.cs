@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Akka.Actor;
 using Personalization.Actors.Sessions;
 using Personalization.LoadTest.Infra;
-using Personalization.Actors.Delivery;
 
 namespace Personalization.LoadTest.Scenarios;
 
