@@ -13,15 +13,20 @@ namespace Personalization.Actors.Hosting;
 
 public static class UserSessionHostingExtensions
 {
-    /// <summary>Binds every message that crosses the network or is persisted to the protobuf serializer.</summary>
+    /// <summary>
+    /// Binds every message that crosses the network or is persisted to the protobuf serializer, and refuses any type
+    /// without a binding (<see cref="UnboundMessageSerializer"/>) instead of Akka's JSON fallback.
+    /// </summary>
     public static AkkaConfigurationBuilder WithPersonalizationSerialization(this AkkaConfigurationBuilder builder) =>
-        builder.WithCustomSerializer(
-            "personalization",
-            [
-                typeof(ApplyEvent), typeof(EventsDurable), typeof(RedeliveryNeeded), typeof(GetRecommendations), typeof(Recommendations),
-                typeof(GetSession), typeof(SessionView), typeof(StopUser), typeof(UserCheckpoint),
-            ],
-            system => new PersonalizationSerializer(system));
+        builder
+            .WithCustomSerializer(
+                "personalization",
+                [
+                    typeof(IUserMessage), typeof(EventsDurable), typeof(RedeliveryNeeded), typeof(Recommendations),
+                    typeof(SessionView), typeof(StopUser), typeof(UserCheckpoint),
+                ],
+                system => new PersonalizationSerializer(system))
+            .WithCustomSerializer("unbound", [typeof(object)], system => new UnboundMessageSerializer(system));
 
     /// <summary>
     /// The "user" shard region: one <see cref="UserSessionActor"/> per user, shard = the user's Kafka partition, placed

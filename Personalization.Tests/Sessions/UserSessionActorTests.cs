@@ -25,6 +25,7 @@ public sealed class UserSessionActorTests : Akka.TestKit.Xunit2.TestKit
         akka.actor.provider = cluster
         akka.remote.dot-netty.tcp.hostname = 127.0.0.1
         akka.remote.dot-netty.tcp.port = 0
+        akka.test.single-expect-default = 10s
         {{JournalId}} {
           class = "{{typeof(GatedJournal).AssemblyQualifiedName}}"
           plugin-dispatcher = "akka.actor.default-dispatcher"
@@ -79,7 +80,7 @@ public sealed class UserSessionActorTests : Akka.TestKit.Xunit2.TestKit
         user.Tell(Event("u-retry", 0, "i3"));
         user.Tell(Event("u-retry", 1, "i4", previous: 0));
 
-        AwaitAssert(() => Assert.Equal(2, SessionOf(user, "u-retry").EventCount), TimeSpan.FromSeconds(5));
+        AwaitAssert(() => Assert.Equal(2, SessionOf(user, "u-retry").EventCount), TimeSpan.FromSeconds(10));
         var view = SessionOf(user, "u-retry");
         Assert.Equal(["i3", "i4"], view.Recent.Select(r => r.ItemId));
         Assert.Equal(2, view.ModelSteps);
@@ -131,17 +132,16 @@ public sealed class UserSessionActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_redelivery_that_arrives_while_its_checkpoint_is_written_is_acknowledged_when_the_write_completes()
     {
         var user = User("u-dup");
-        user.Tell(Event("u-dup", 0));
-        AwaitAssert(() => Assert.Equal(1, SessionOf(user, "u-dup").EventCount));
         GatedJournal.Close();
-        AwaitCondition(() => GatedJournal.Held > 0, TimeSpan.FromSeconds(3)); // the checkpoint write is in flight
+        user.Tell(Event("u-dup", 0));
+        AwaitCondition(() => GatedJournal.Held > 0, TimeSpan.FromSeconds(10)); // its checkpoint write is in flight
 
         user.Tell(Event("u-dup", 0)); // a redelivery of the event being checkpointed
         SessionOf(user, "u-dup"); // …has been handled
         GatedJournal.Open();
 
         var acked = _source.ExpectMsg<EventsDurable>().Offsets.ToList();
-        if (acked.Count < 2) acked.AddRange(_source.ExpectMsg<EventsDurable>(TimeSpan.FromSeconds(1)).Offsets);
+        if (acked.Count < 2) acked.AddRange(_source.ExpectMsg<EventsDurable>().Offsets);
         Assert.Equal([0L, 0L], acked);
     }
 
@@ -155,7 +155,7 @@ public sealed class UserSessionActorTests : Akka.TestKit.Xunit2.TestKit
 
         user.Tell(new GetRecommendations("u-swap", 2), TestActor);
 
-        var answer = ExpectMsg<Recommendations>(TimeSpan.FromSeconds(3));
+        var answer = ExpectMsg<Recommendations>();
         Assert.Equal("v2", answer.ModelVersion);
         Assert.Equal(["other-2", "other-1"], answer.Items.Select(i => i.ItemId));
     }

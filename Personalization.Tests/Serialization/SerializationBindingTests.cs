@@ -1,0 +1,74 @@
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Events;
+using Personalization.Actors.Hosting;
+using Personalization.Actors.Serialization;
+using Personalization.Actors.Sessions;
+using Xunit;
+
+namespace Personalization.Tests.Serialization;
+
+/// <summary>Only protobuf crosses the network or reaches the store: the bindings a node's actor system gets.</summary>
+public sealed class SerializationBindingTests : IAsyncLifetime
+{
+    private IHost? _host;
+
+    private ActorSystem System => _host!.Services.GetRequiredService<ActorSystem>();
+
+    public async Task InitializeAsync()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddAkka("bindings", (akka, _) => akka.WithPersonalizationSerialization());
+        _host = builder.Build();
+        await _host.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host!.StopAsync();
+        _host.Dispose();
+    }
+
+    public static TheoryData<object> OurMessages() =>
+    [
+        new ApplyEvent("u", "i", EventType.Play, 1),
+        new GetRecommendations("u", 10),
+        new GetSession("u"),
+        new EventsDurable(0, [1]),
+        new RedeliveryNeeded(0),
+        new Recommendations("u", [], "m", "v", 0, false),
+        StopUser.Instance,
+    ];
+
+    [Theory]
+    [MemberData(nameof(OurMessages))]
+    public void Every_message_of_ours_goes_through_the_protobuf_serializer(object message) =>
+        Assert.IsType<PersonalizationSerializer>(System.Serialization.FindSerializerFor(message));
+
+    [Fact]
+    public void A_message_without_a_binding_is_refused_with_a_reason_instead_of_falling_back_to_json()
+    {
+        var serializer = System.Serialization.FindSerializerFor(new Unbound("x"));
+
+        var refusal = Assert.Throws<SerializationException>(() => serializer.ToBinary(new Unbound("x")));
+        Assert.Contains(typeof(Unbound).FullName!, refusal.Message);
+        Assert.Contains("no serialization binding", refusal.Message);
+    }
+
+    [Fact]
+    public void A_new_user_message_type_is_refused_by_the_protobuf_serializer_until_it_has_a_manifest()
+    {
+        var serializer = System.Serialization.FindSerializerFor(new NewUserMessage("u"));
+
+        Assert.IsType<PersonalizationSerializer>(serializer);
+        Assert.Throws<ArgumentException>(() => serializer.ToBinary(new NewUserMessage("u")));
+    }
+
+    private sealed record Unbound(string Text);
+
+    private sealed record NewUserMessage(string UserId) : IUserMessage;
+}
