@@ -59,10 +59,10 @@ public static class EngineHost
         var sessions = options.Sessions;
         return akka
             .ConfigureLoggers(l => l.AddLoggerFactory())
-            .WithRemoting(cluster.Hostname, port, publicHost)
+            .WithRemoting(RemotingHosting.RemoteOptionsFor(cluster, port, publicHost))
             .WithClustering(new ClusterOptions
             {
-                SeedNodes = seeds,
+                SeedNodes = RemotingHosting.SeedNodesFor(cluster, seeds),
                 SplitBrainResolver = new KeepMajorityOption(),
             })
             .AddHocon(

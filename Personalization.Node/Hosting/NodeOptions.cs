@@ -106,6 +106,26 @@ public sealed class NodeOptions
         public double StableAfterSeconds { get; set; } = 20;
 
         public string[] SeedNodeList => SeedNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        /// <summary>TLS between nodes; off while no certificate is set.</summary>
+        public RemotingTlsOptions Tls { get; set; } = new();
+    }
+
+    /// <summary>Akka remoting over TLS (DotNetty). The password comes from the environment or a Secret, never a file in the image.</summary>
+    public sealed class RemotingTlsOptions
+    {
+        /// <summary>A PKCS#12 (.pfx) file with the node's certificate and private key. Empty: remoting without TLS.</summary>
+        public string CertificatePath { get; set; } = "";
+
+        public string CertificatePassword { get; set; } = "";
+
+        /// <summary>Both sides present and check certificates (on by default with TLS).</summary>
+        public bool RequireMutualAuthentication { get; set; } = true;
+
+        /// <summary>Accept any certificate (tests with self-signed certificates only).</summary>
+        public bool SuppressValidation { get; set; }
+
+        public bool ValidateHostname { get; set; }
     }
 
     public sealed class SessionOptions
