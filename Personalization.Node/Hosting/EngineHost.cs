@@ -19,7 +19,7 @@ public static class EngineHost
     public static WebApplication Build(NodeOptions options, Action<WebApplicationBuilder>? configure = null, string[]? args = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
-        builder.WebHost.UseUrls($"http://{options.Http.Host}:{options.Http.Port}");
+        builder.WebHost.UseUrls(options.Http.Urls);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

@@ -29,6 +29,15 @@ public sealed class NodeOptions
 
         /// <summary>0 picks a free port (tests).</summary>
         public int Port { get; set; } = 8080;
+
+        /// <summary>
+        /// The admin API's own port (the manifests set 9090, which the client Service does not expose): then /admin
+        /// answers only there, and the public port answers 404 for it. 0: /admin is served on <see cref="Port"/>.
+        /// </summary>
+        public int AdminPort { get; set; }
+
+        /// <summary>URLs Kestrel listens on: the public one, and the admin one when it is its own.</summary>
+        public string[] Urls => AdminPort > 0 ? [$"http://{Host}:{Port}", $"http://{Host}:{AdminPort}"] : [$"http://{Host}:{Port}"];
     }
 
     public sealed class KafkaOptions

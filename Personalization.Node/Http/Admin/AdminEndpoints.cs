@@ -13,7 +13,9 @@ public static class AdminEndpoints
     public static void MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
         var options = app.ServiceProvider.GetRequiredService<NodeOptions>();
-        var admin = app.MapGroup(Prefix).AddEndpointFilter(new ConsoleAccessFilter(new ConsoleAccess(options.Console.Token)));
+        var admin = app.MapGroup(Prefix)
+            .AddEndpointFilter(new AdminListenerFilter(options.Http.AdminPort))
+            .AddEndpointFilter(new ConsoleAccessFilter(new ConsoleAccess(options.Console.Token)));
         admin.MapAdminClusterEndpoints();
         admin.MapAdminShardingEndpoints();
         admin.MapAdminModelEndpoints();
