@@ -31,7 +31,6 @@ public sealed class KafkaIngestService(
     IRequiredActor<UserShardRegion> region,
     ILogger<KafkaIngestService> logger) : IHostedService, IReadinessCheck, IDisposable
 {
-    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
     private DeadLetterProducer? _deadLetters;
     private readonly CancellationTokenSource _stopping = new();
     private Task _starting = Task.CompletedTask;
@@ -82,33 +81,59 @@ public sealed class KafkaIngestService(
         logger.LogInformation("Consuming {Topic} from {Bootstrap} as group {Group} ({Partitions} partitions = shards)", kafka.Topic, kafka.BootstrapServers, kafka.GroupId, kafka.Partitions);
     }
 
+    /// <summary>Normally the drain is over by now (coordinated shutdown ran it); never waits past the host's shutdown timeout.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
         try
         {
-            await _starting;
+            await _starting.WaitAsync(cancellationToken);
+            await DrainAsync().WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
+            logger.LogWarning("Kafka ingest had not stopped when the host's shutdown timeout ran out; leaving it behind");
         }
-
-        await DrainAsync();
+        catch (Exception e) when (_starting.IsFaulted)
+        {
+            logger.LogWarning("Kafka ingest never started ({Reason}); nothing to drain", e.Message);
+        }
     }
 
-    /// <summary>Stops consuming and waits for in-flight events to become durable; the first caller drains, later ones wait for it.</summary>
+    /// <summary>
+    /// Stops consuming and waits for in-flight events to become durable; the first caller drains, later ones wait for
+    /// it. Bounded whatever is gone: committing and closing the consumer block inside librdkafka while the broker is
+    /// unreachable, so after the drain budget the node stops waiting (the poll thread is a background thread) and
+    /// the partitions' next owner reads the uncommitted events again.
+    /// </summary>
     private Task DrainAsync()
     {
         if (_control is null) return Task.CompletedTask;
         lock (_stopping)
         {
-            if (_drain is null)
-            {
-                logger.LogInformation("Draining Kafka ingest: waiting up to {Timeout} s for in-flight events to become durable", DrainTimeout.TotalSeconds);
-                _drain = _control.DrainAndShutdownAsync(DrainTimeout);
-            }
+            return _drain ??= DrainBoundedAsync(_control);
+        }
+    }
 
-            return _drain;
+    private async Task DrainBoundedAsync(IngestControl control)
+    {
+        var shutdown = options.Shutdown;
+        logger.LogInformation("Draining Kafka ingest: waiting up to {Timeout} s for in-flight events to become durable", shutdown.DrainTimeoutSeconds);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await control.DrainAndShutdownAsync(shutdown.DrainTimeout).WaitAsync(shutdown.DrainBudget);
+            logger.LogInformation("Kafka ingest drained in {Elapsed:0.0} s: offsets committed, consumer closed", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+        catch (TimeoutException)
+        {
+            logger.LogWarning(
+                "Kafka ingest did not finish draining within {Budget} s (is the broker reachable?); stopped waiting: events not committed are read again by the partitions' next owner",
+                shutdown.DrainBudget.TotalSeconds);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Kafka ingest stopped with an error while draining ({Reason}); events not committed are read again by the partitions' next owner", e.Message);
         }
     }
 

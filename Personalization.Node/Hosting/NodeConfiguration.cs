@@ -28,6 +28,7 @@ public static class NodeConfiguration
         if (options.Kafka.Partitions < 1) return "Kafka:Partitions must be at least 1";
         if (string.IsNullOrWhiteSpace(options.Kafka.BootstrapServers)) return "Kafka:BootstrapServers is empty";
         if (options.Http.Port is < 0 or > 65535) return $"Http:Port {options.Http.Port} is not a port";
+        if (ValidateShutdown(options.Shutdown) is { } shutdown) return shutdown;
         try
         {
             CheckpointStoreOptions.ParseProvider(options.Store.Provider);
@@ -37,6 +38,21 @@ public static class NodeConfiguration
             return e.Message;
         }
 
+        return null;
+    }
+
+    /// <summary>The shutdown settings nest (drain inside service-unbind, phases inside the total), or a sentence saying which does not.</summary>
+    public static string? ValidateShutdown(NodeOptions.ShutdownOptions s)
+    {
+        const double close = NodeOptions.ShutdownOptions.ConsumerCloseSeconds;
+        const double leave = NodeOptions.ShutdownOptions.LeaveSeconds;
+        if (s.DrainTimeoutSeconds <= 0) return $"Shutdown:DrainTimeoutSeconds must be positive (is {s.DrainTimeoutSeconds})";
+        if (s.ShardHandOffTimeoutSeconds <= 0) return $"Shutdown:ShardHandOffTimeoutSeconds must be positive (is {s.ShardHandOffTimeoutSeconds})";
+        if (s.ServiceUnbindTimeoutSeconds <= s.DrainTimeoutSeconds + close)
+            return $"Shutdown:ServiceUnbindTimeoutSeconds ({s.ServiceUnbindTimeoutSeconds}) must exceed Shutdown:DrainTimeoutSeconds ({s.DrainTimeoutSeconds}) + {close} s to commit and close the consumer, or coordinated shutdown cuts the Kafka drain short";
+        var phases = s.ServiceUnbindTimeoutSeconds + s.ShardHandOffTimeoutSeconds + leave;
+        if (s.TotalSeconds < phases)
+            return $"Shutdown:TotalSeconds ({s.TotalSeconds}) must be at least Shutdown:ServiceUnbindTimeoutSeconds ({s.ServiceUnbindTimeoutSeconds}) + Shutdown:ShardHandOffTimeoutSeconds ({s.ShardHandOffTimeoutSeconds}) + {leave} s to leave the cluster = {phases} s";
         return null;
     }
 }
