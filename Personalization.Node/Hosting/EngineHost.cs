@@ -27,10 +27,9 @@ public static class EngineHost
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton(options);
-        // The host waits this long for its services to stop (its default, 30 s, is not the node's budget), and the
-        // budget's guard makes sure the process is gone by then.
+        // The host waits this long for its services to stop (its default, 30 s, is not the node's budget). A node
+        // process (`run`) also adds ShutdownBudget, which makes sure the process is gone by then.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Shutdown.Total);
-        builder.Services.AddHostedService<ShutdownBudget>();
         builder.Services.AddModelRegistry(options.Model);
         builder.Services.AddKafkaIngest(options);
         builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) => akka.WithEngine(options));

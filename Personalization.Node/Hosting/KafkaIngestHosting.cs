@@ -123,7 +123,7 @@ public sealed class KafkaIngestService(
         try
         {
             await control.DrainAndShutdownAsync(shutdown.DrainTimeout).WaitAsync(shutdown.DrainBudget);
-            logger.LogInformation("Kafka ingest drained in {Elapsed:0.0} s: offsets committed, consumer closed", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            logger.LogInformation("Kafka ingest drained in {Elapsed:0.0} s: consumer closed", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         catch (TimeoutException)
         {

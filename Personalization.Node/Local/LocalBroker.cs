@@ -10,6 +10,7 @@ public sealed class LocalBroker : IAsyncDisposable
 
     private readonly Process _process;
     private readonly string _addressFile;
+    private int _disposed;
 
     private LocalBroker(Process process, string addressFile, string bootstrapServers)
     {
@@ -56,6 +57,7 @@ public sealed class LocalBroker : IAsyncDisposable
     /// <summary>SIGTERM (the broker command stops on it), SIGKILL after a few seconds; removes the address file.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         if (!_process.HasExited)
         {
             kill(_process.Id, 15);

@@ -43,6 +43,9 @@ public sealed class LocalNodeProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>0 after a clean shutdown; <see cref="Hosting.ShutdownBudget.OverrunExitCode"/> when the node overran its budget.</summary>
+    public int ExitCode => _process.ExitCode;
+
     public string Log
     {
         get { lock (_log) return _log.ToString(); }
