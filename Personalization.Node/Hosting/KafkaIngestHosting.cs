@@ -14,7 +14,7 @@ public static class KafkaIngestHosting
     /// </summary>
     public static IServiceCollection AddKafkaIngest(this IServiceCollection services, NodeOptions options)
     {
-        services.AddSingleton(_ => new KafkaEventProducer(options.Kafka.BootstrapServers, options.Kafka.Topic));
+        services.AddSingleton(_ => new KafkaEventProducer(options.Kafka.BootstrapServers, options.Kafka.Topic, options.Kafka.Config));
         services.AddSingleton<IEventPublisher, KafkaEventPublisher>();
         if (!options.Kafka.Consume) return services;
         services.AddSingleton<KafkaIngestService>();
@@ -37,6 +37,8 @@ public sealed class KafkaIngestService(
     private IngestControl? _control;
     private Task? _drain;
     private int _disposed;
+    private volatile bool _joined;
+    private volatile string? _lastClientError;
 
     public string Name => "kafka";
 
@@ -56,7 +58,9 @@ public sealed class KafkaIngestService(
     {
         var kafka = options.Kafka;
         var shardRegion = await region.GetAsync(cancellationToken);
-        _deadLetters = new DeadLetterProducer(kafka.BootstrapServers);
+        if (kafka.Config.Count > 0)
+            logger.LogInformation("Kafka client properties (Kafka:Config, for every client): {Properties}", KafkaClientProperties.Describe(kafka.Config));
+        _deadLetters = new DeadLetterProducer(kafka.BootstrapServers, properties: kafka.Config);
         var settings = new KafkaSourceSettings
         {
             BootstrapServers = kafka.BootstrapServers,
@@ -66,8 +70,11 @@ public sealed class KafkaIngestService(
             MaxInFlightPerPartition = kafka.MaxInFlightPerPartition,
             SessionTimeoutMs = kafka.SessionTimeoutMs,
             RedeliveryTimeout = TimeSpan.FromSeconds(kafka.RedeliveryTimeoutSeconds),
+            ConsumerConfig = kafka.Config,
+            OnClientError = reason => _lastClientError = reason,
         };
-        _control = IngestPipeline.Start(system, settings, shardRegion, _deadLetters, kafka.Partitions, new PartitionAlignedShards(system));
+        var listener = new JoinedGroupListener(new PartitionAlignedShards(system), () => _joined = true);
+        _control = IngestPipeline.Start(system, settings, shardRegion, _deadLetters, kafka.Partitions, listener);
         // However the node goes down (SIGTERM, `cluster leave`, downed by the split-brain resolver), ingest drains in
         // service-unbind: before sharding hands users off, so they can still acknowledge what they applied.
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "kafka-ingest-drain", async () =>
@@ -137,10 +144,18 @@ public sealed class KafkaIngestService(
         }
     }
 
+    /// <summary>
+    /// Ready once the consumer has joined its group (got an assignment, possibly empty). Until then the detail says
+    /// what it waits for and the client's last error: a broker that is unreachable, or refuses the TLS/SASL settings,
+    /// keeps the node out of service with the reason instead of crashing it.
+    /// </summary>
     public (bool Ready, string Detail) Check() => _control switch
     {
         null => (false, _starting.IsFaulted ? $"failed to start: {_starting.Exception!.InnerException!.Message}" : "starting"),
+        { StreamCompletion.IsFaulted: true } c => (false, $"stopped: {c.StreamCompletion.Exception!.GetBaseException().Message}"),
         { StreamCompletion.IsCompleted: true } => (false, "stopped"),
+        _ when !_joined => (false, $"joining consumer group {options.Kafka.GroupId} at {options.Kafka.BootstrapServers}"
+            + (_lastClientError is { } error ? $"; last client error: {error}" : "")),
         { } c => (true, $"consuming {c.AssignedPartitions.Count} partitions"),
     };
 
@@ -151,4 +166,16 @@ public sealed class KafkaIngestService(
         _deadLetters?.Dispose();
         _stopping.Dispose();
     }
+}
+
+/// <summary>Passes assignments on, and says once that the consumer has joined its group (the first assignment, even an empty one).</summary>
+internal sealed class JoinedGroupListener(IPartitionAssignmentListener inner, Action joined) : IPartitionAssignmentListener
+{
+    public void OnAssigned(IReadOnlyList<int> partitions)
+    {
+        joined();
+        inner.OnAssigned(partitions);
+    }
+
+    public void OnRevoked(IReadOnlyList<int> partitions, bool lost) => inner.OnRevoked(partitions, lost);
 }

@@ -1,4 +1,5 @@
 using Personalization.Actors.Hosting;
+using Personalization.Actors.Kafka;
 
 namespace Personalization.Node.Hosting;
 
@@ -16,9 +17,16 @@ public static class NodeConfiguration
             builder.AddJsonFile(Path.GetFullPath(file), optional: false);
         }
 
-        var configuration = builder.AddEnvironmentVariables().Build();
+        return FromConfiguration(builder.AddEnvironmentVariables().Build());
+    }
+
+    /// <summary>Binds the "Personalization" section; Kafka:Config is read as librdkafka properties (any accepted key spelling, nested sections joined with '.').</summary>
+    public static NodeOptions FromConfiguration(IConfiguration configuration)
+    {
         var options = new NodeOptions();
-        configuration.GetSection(NodeOptions.Section).Bind(options);
+        var section = configuration.GetSection(NodeOptions.Section);
+        section.Bind(options);
+        options.Kafka.Config = KafkaClientProperties.Normalize(section.GetSection("Kafka:Config").AsEnumerable(makePathsRelative: true));
         return options;
     }
 
@@ -29,6 +37,8 @@ public static class NodeConfiguration
         if (string.IsNullOrWhiteSpace(options.Kafka.BootstrapServers)) return "Kafka:BootstrapServers is empty";
         if (options.Http.Port is < 0 or > 65535) return $"Http:Port {options.Http.Port} is not a port";
         if (ValidateShutdown(options.Shutdown) is { } shutdown) return shutdown;
+        if (KafkaClientProperties.Refusal(options.Kafka.Config, KafkaClientProperties.ConsumerOwned, "consumer") is { } consumer) return consumer;
+        if (KafkaClientProperties.Refusal(options.Kafka.Config, KafkaClientProperties.ProducerOwned, "producers") is { } producer) return producer;
         try
         {
             CheckpointStoreOptions.ParseProvider(options.Store.Provider);

@@ -54,6 +54,16 @@ public sealed class NodeOptions
         /// <summary>False: the node serves queries and accepts HTTP events but consumes nothing (a query-only node).</summary>
         public bool Consume { get; set; } = true;
 
+        /// <summary>
+        /// librdkafka properties for every Kafka client of the node (consumer, event producer, DLQ producer): TLS,
+        /// SASL (PLAIN, SCRAM, OAUTHBEARER), timeouts. Keys as librdkafka spells them (<c>security.protocol</c>) or,
+        /// where a name cannot hold '.', with '_' or a nested section for each '.' (<c>security_protocol</c>,
+        /// <c>security__protocol</c> in an environment variable). Secrets belong in the environment (a Kubernetes
+        /// Secret), never in a file; their values are never logged. Settings the engine relies on (group.id,
+        /// enable.auto.commit, partitioner, acks, …) cannot be changed here: the node refuses to start.
+        /// </summary>
+        public Dictionary<string, string> Config { get; set; } = new(StringComparer.Ordinal);
+
         /// <summary>Invalid records go to "&lt;topic&gt;.dlq".</summary>
         public string DeadLetterTopic => Personalization.Actors.Kafka.DeadLetterProducer.DeadLetterTopicFor(Topic);
     }
