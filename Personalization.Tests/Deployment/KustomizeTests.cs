@@ -400,7 +400,7 @@ public sealed class KustomizeTests
         return options;
     }
 
-    /// <summary>Null if "Section:Key" is a settable NodeOptions property of a simple type, else what is wrong.</summary>
+    /// <summary>Null if "Section:Key" is a settable NodeOptions property of a simple type (or a key of a map setting), else what is wrong.</summary>
     private static string? ResolveSetting(string key)
     {
         var type = typeof(NodeOptions);
@@ -421,6 +421,8 @@ public sealed class KustomizeTests
             }
 
             if (simple) return $"{type.Name}.{property.Name} is a value, it has no '{parts[i + 1]}'";
+            // A map of free-form keys (Kafka:Config: librdkafka properties, checked by the node's validation).
+            if (property.PropertyType == typeof(Dictionary<string, string>)) return null;
             type = property.PropertyType;
         }
 
