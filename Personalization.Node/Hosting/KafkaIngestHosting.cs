@@ -97,9 +97,13 @@ public sealed class KafkaIngestService(
             await _starting.WaitAsync(cancellationToken);
             await DrainAsync().WaitAsync(cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("Kafka ingest had not stopped when the host's shutdown timeout ran out; leaving it behind");
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped before the pipeline started: nothing to drain.
         }
         catch (Exception e) when (_starting.IsFaulted)
         {
