@@ -30,8 +30,7 @@ WORKDIR /app
 COPY --from=build /app ./
 # The node binds its own HTTP address (Personalization__Http__Host/Port); silence the image's default binding.
 ENV ASPNETCORE_HTTP_PORTS= \
-    DOTNET_hostBuilder__reloadConfigOnChange=false \
-    DOTNET_shutdownTimeoutSeconds=45
+    DOTNET_hostBuilder__reloadConfigOnChange=false
 # 8080: HTTP API, /healthz/*, /metrics.  4053: Akka.NET remoting (cluster).
 EXPOSE 8080 4053
 # Non-root: "app" (UID 1654) from the base image.

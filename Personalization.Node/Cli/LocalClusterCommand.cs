@@ -38,18 +38,24 @@ public static class LocalClusterCommand
         }
 
         const string topic = "listening-events";
-        AnsiConsole.MarkupLine("[bold]Starting[/] the broker process and PostgreSQL…");
-        await using var broker = await LocalBroker.StartAsync(topic, partitions, ct);
-        await using var postgres = await LocalPostgres.StartAsync();
-        var database = await postgres.CreateDatabaseAsync("personalization");
-
-        var remotingPorts = Enumerable.Range(0, nodeCount).Select(_ => FreePorts.Next()).ToArray();
-        var seeds = string.Join(',', remotingPorts.Select(p => $"akka.tcp://personalization@127.0.0.1:{p}"));
-        var nodes = new List<LocalNodeProcess>();
+        // Everything started is owned here and stopped below, whether start-up finished, failed or was interrupted.
+        // The broker and the nodes run in process groups of their own: a terminal's Ctrl+C reaches only this process,
+        // which stops the nodes first (they drain into a live broker and database), then the broker, then PostgreSQL.
+        LocalBroker? broker = null;
+        LocalPostgres? postgres = null;
+        var nodes = new LocalNodeProcess?[nodeCount];
+        var shutdownBudget = TimeSpan.Zero;
         try
         {
+            AnsiConsole.MarkupLine("[bold]Starting[/] the broker process and PostgreSQL…");
+            broker = await LocalBroker.StartAsync(topic, partitions, ct, ownProcessGroup: true);
+            postgres = await LocalPostgres.StartAsync();
+            var database = await postgres.CreateDatabaseAsync("personalization");
+
+            var remotingPorts = Enumerable.Range(0, nodeCount).Select(_ => FreePorts.Next()).ToArray();
+            var seeds = string.Join(',', remotingPorts.Select(p => $"akka.tcp://personalization@127.0.0.1:{p}"));
             AnsiConsole.MarkupLine($"[bold]Starting[/] {nodeCount} nodes…");
-            nodes.AddRange(await Task.WhenAll(Enumerable.Range(0, nodeCount).Select(i =>
+            await Task.WhenAll(Enumerable.Range(0, nodeCount).Select(async i =>
             {
                 var options = new NodeOptions();
                 options.Http.Host = "127.0.0.1";
@@ -64,14 +70,15 @@ public static class LocalClusterCommand
                 options.Cluster.Port = remotingPorts[i];
                 options.Cluster.SeedNodes = seeds;
                 options.Cluster.StableAfterSeconds = 5;
-                return LocalNodeProcess.StartAsync($"node{i}", options, TimeSpan.FromSeconds(120));
-            })));
+                shutdownBudget = options.Shutdown.Total;
+                nodes[i] = await LocalNodeProcess.StartAsync($"node{i}", options, TimeSpan.FromSeconds(120), ownProcessGroup: true, cancellationToken: ct);
+            }));
 
-            AnsiConsole.MarkupLine($"[bold]Kafka[/]      {broker.BootstrapServers} (topic {topic}, {partitions} partitions; process of its own)");
-            AnsiConsole.MarkupLine($"[bold]PostgreSQL[/] {Markup.Escape(database)}");
+            AnsiConsole.MarkupLine($"[bold]Kafka[/]      {broker.BootstrapServers} (topic {topic}, {partitions} partitions; process {broker.Id})");
+            AnsiConsole.MarkupLine($"[bold]PostgreSQL[/] {Markup.Escape(database)} (folder {Markup.Escape(postgres.Folder)})");
             foreach (var node in nodes)
-                AnsiConsole.MarkupLine($"[bold]{node.Name}[/]      http://localhost:{node.HttpPort}   (curl localhost:{node.HttpPort}/cluster/shards)");
-            AnsiConsole.MarkupLine("Any node answers for any user. Ctrl+C stops the nodes with SIGTERM (drain, hand-off, leave), then the rest.");
+                AnsiConsole.MarkupLine($"[bold]{node!.Name}[/]      http://localhost:{node.HttpPort}   (process {node.Id}; curl localhost:{node.HttpPort}/cluster/shards)");
+            AnsiConsole.MarkupLine("Any node answers for any user. Ctrl+C or SIGTERM stops the nodes with SIGTERM (drain, hand-off, leave), then the broker and PostgreSQL.");
 
             if (rate > 0)
             {
@@ -88,19 +95,24 @@ public static class LocalClusterCommand
         }
         finally
         {
-            await Task.WhenAll(nodes.Select(async n =>
-            {
-                try
-                {
-                    await n.StopAsync(TimeSpan.FromSeconds(60));
-                }
-                finally
-                {
-                    await n.DisposeAsync();
-                }
-            }));
+            AnsiConsole.MarkupLine("[bold]Stopping[/]…");
+            await StopNodesAsync(nodes, shutdownBudget);
+            if (broker is not null) await broker.DisposeAsync();
+            if (postgres is not null) await postgres.DisposeAsync();
+            AnsiConsole.MarkupLine("Stopped: nodes, broker and PostgreSQL; temporary folders removed.");
         }
 
         return 0;
     }
+
+    /// <summary>SIGTERM to every node at once; a node still running after its own budget (plus a margin) is killed.</summary>
+    private static Task StopNodesAsync(IEnumerable<LocalNodeProcess?> nodes, TimeSpan nodeBudget) =>
+        Task.WhenAll(nodes.OfType<LocalNodeProcess>().Select(async node =>
+        {
+            await using var _ = node;
+            var (elapsed, killed) = await node.TerminateAsync(nodeBudget + TimeSpan.FromSeconds(5));
+            AnsiConsole.MarkupLine(killed
+                ? $"[red]{node.Name}[/] still running {elapsed.TotalSeconds:0.0} s after SIGTERM: killed"
+                : $"{node.Name} stopped in {elapsed.TotalSeconds:0.0} s");
+        }));
 }

@@ -47,7 +47,15 @@ public static class RunCommand
                 return 2;
             }
 
-            await using var app = EngineHost.Build(options);
+            // Only here, where the process is the node: the budget's guard ends the process (in-process nodes of the
+            // tests and tools share theirs).
+            await using var app = EngineHost.Build(options, b =>
+            {
+                b.Services.AddSingleton<ShutdownBudget>();
+                b.Services.AddHostedService(sp => sp.GetRequiredService<ShutdownBudget>());
+            });
+            // The budget starts with the signal itself (the host's stopping event comes only after Akka's part).
+            using var armOnSignal = ct.Register(app.Services.GetRequiredService<ShutdownBudget>().Arm);
             await app.RunAsync(ct);
             return 0;
         });

@@ -27,6 +27,9 @@ public static class EngineHost
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton(options);
+        // The host waits this long for its services to stop (its default, 30 s, is not the node's budget). A node
+        // process (`run`) also adds ShutdownBudget, which makes sure the process is gone by then.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Shutdown.Total);
         builder.Services.AddModelRegistry(options.Model);
         builder.Services.AddKafkaIngest(options);
         builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) => akka.WithEngine(options));
@@ -68,6 +71,7 @@ public static class EngineHost
             .AddHocon(
                 $"akka.cluster.split-brain-resolver.stable-after = {cluster.StableAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}s",
                 HoconAddMode.Prepend)
+            .AddHocon(ShutdownPhases(options.Shutdown), HoconAddMode.Prepend)
             .WithPersonalizationSerialization()
             .WithCheckpointStore(new CheckpointStoreOptions(CheckpointStoreOptions.ParseProvider(options.Store.Provider), options.Store.ConnectionString))
             .WithUserSessions(options.Kafka.Partitions, new UserSessionSettings
@@ -79,4 +83,16 @@ public static class EngineHost
             });
     }
 
+    /// <summary>
+    /// Coordinated shutdown's phase timeouts from the settings: Akka's defaults (service-unbind 5 s, sharding's
+    /// region shutdown 10 s) would cut the Kafka drain short and say nothing about the node's budget.
+    /// </summary>
+    internal static string ShutdownPhases(NodeOptions.ShutdownOptions shutdown)
+    {
+        static string Ms(double seconds) => ((long)Math.Round(seconds * 1000)).ToString(System.Globalization.CultureInfo.InvariantCulture) + "ms";
+        return $"""
+            akka.coordinated-shutdown.phases.service-unbind.timeout = {Ms(shutdown.ServiceUnbindTimeoutSeconds)}
+            akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = {Ms(shutdown.ShardHandOffTimeoutSeconds)}
+            """;
+    }
 }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka;
 using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Kafka.Source;
 using Personalization.Actors.Sharding;
@@ -16,7 +17,7 @@ public static class KafkaIngestHosting
     /// </summary>
     public static IServiceCollection AddKafkaIngest(this IServiceCollection services, NodeOptions options)
     {
-        services.AddSingleton(_ => new KafkaEventProducer(options.Kafka.BootstrapServers, options.Kafka.Topic));
+        services.AddSingleton(_ => new KafkaEventProducer(options.Kafka.BootstrapServers, options.Kafka.Topic, options.Kafka.Config));
         services.AddSingleton<IEventPublisher, KafkaEventPublisher>();
         if (!options.Kafka.Consume) return services;
         services.AddSingleton<KafkaIngestService>();
@@ -37,13 +38,14 @@ public sealed class KafkaIngestService(
     IRequiredActor<UserShardRegion> region,
     ILogger<KafkaIngestService> logger) : IHostedService, IReadinessCheck, ILivenessCheck, IDisposable
 {
-    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
     private DeadLetterProducer? _deadLetters;
     private readonly CancellationTokenSource _stopping = new();
     private Task _starting = Task.CompletedTask;
     private SupervisedIngest? _ingest;
     private Task? _drain;
     private int _disposed;
+    private volatile bool _joined;
+    private volatile string? _lastClientError;
 
     public string Name => "kafka";
 
@@ -64,7 +66,9 @@ public sealed class KafkaIngestService(
     {
         var kafka = options.Kafka;
         var shardRegion = await region.GetAsync(cancellationToken);
-        _deadLetters = new DeadLetterProducer(kafka.BootstrapServers);
+        if (kafka.Config.Count > 0)
+            logger.LogInformation("Kafka client properties (Kafka:Config, for every client): {Properties}", KafkaClientProperties.Describe(kafka.Config));
+        _deadLetters = new DeadLetterProducer(kafka.BootstrapServers, properties: kafka.Config);
         var settings = new KafkaSourceSettings
         {
             BootstrapServers = kafka.BootstrapServers,
@@ -74,11 +78,13 @@ public sealed class KafkaIngestService(
             MaxInFlightPerPartition = kafka.MaxInFlightPerPartition,
             SessionTimeoutMs = kafka.SessionTimeoutMs,
             RedeliveryTimeout = TimeSpan.FromSeconds(kafka.RedeliveryTimeoutSeconds),
+            ConsumerConfig = kafka.Config,
+            OnClientError = reason => _lastClientError = reason,
         };
         var deadLetters = _deadLetters;
-        var shards = new PartitionAlignedShards(system);
+        var listener = new JoinedGroupListener(new PartitionAlignedShards(system), () => _joined = true);
         _ingest = new SupervisedIngest(
-            () => IngestPipeline.Start(system, settings, shardRegion, deadLetters, kafka.Partitions, shards),
+            () => IngestPipeline.Start(system, settings, shardRegion, deadLetters, kafka.Partitions, listener),
             new IngestRestartSettings
             {
                 MinBackoff = TimeSpan.FromSeconds(kafka.RestartMinBackoffSeconds),
@@ -95,41 +101,78 @@ public sealed class KafkaIngestService(
         logger.LogInformation("Consuming {Topic} from {Bootstrap} as group {Group} ({Partitions} partitions = shards)", kafka.Topic, kafka.BootstrapServers, kafka.GroupId, kafka.Partitions);
     }
 
+    /// <summary>Normally the drain is over by now (coordinated shutdown ran it); never waits past the host's shutdown timeout.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
         try
         {
-            await _starting;
+            await _starting.WaitAsync(cancellationToken);
+            await DrainAsync().WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Kafka ingest had not stopped when the host's shutdown timeout ran out; leaving it behind");
         }
         catch (OperationCanceledException)
         {
+            // Stopped before the pipeline started: nothing to drain.
         }
-
-        await DrainAsync();
+        catch (Exception e) when (_starting.IsFaulted)
+        {
+            logger.LogWarning("Kafka ingest never started ({Reason}); nothing to drain", e.Message);
+        }
     }
 
-    /// <summary>Stops consuming and waits for in-flight events to become durable; the first caller drains, later ones wait for it.</summary>
+    /// <summary>
+    /// Stops consuming and waits for in-flight events to become durable; the first caller drains, later ones wait for
+    /// it. Bounded whatever is gone: committing and closing the consumer block inside librdkafka while the broker is
+    /// unreachable, so after the drain budget the node stops waiting (the poll thread is a background thread) and
+    /// the partitions' next owner reads the uncommitted events again.
+    /// </summary>
     private Task DrainAsync()
     {
         if (_ingest is null) return Task.CompletedTask;
         lock (_stopping)
         {
-            if (_drain is null)
-            {
-                logger.LogInformation("Draining Kafka ingest: waiting up to {Timeout} s for in-flight events to become durable", DrainTimeout.TotalSeconds);
-                _drain = _ingest.DrainAndShutdownAsync(DrainTimeout);
-            }
-
-            return _drain;
+            return _drain ??= DrainBoundedAsync(_ingest);
         }
     }
 
+    private async Task DrainBoundedAsync(SupervisedIngest ingest)
+    {
+        var shutdown = options.Shutdown;
+        logger.LogInformation("Draining Kafka ingest: waiting up to {Timeout} s for in-flight events to become durable", shutdown.DrainTimeoutSeconds);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await ingest.DrainAndShutdownAsync(shutdown.DrainTimeout).WaitAsync(shutdown.DrainBudget);
+            logger.LogInformation("Kafka ingest drained in {Elapsed:0.0} s: consumer closed", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+        catch (TimeoutException)
+        {
+            logger.LogWarning(
+                "Kafka ingest did not finish draining within {Budget} s (is the broker reachable?); stopped waiting: events not committed are read again by the partitions' next owner",
+                shutdown.DrainBudget.TotalSeconds);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Kafka ingest stopped with an error while draining ({Reason}); events not committed are read again by the partitions' next owner", e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Ready once the consumer has joined its group (got an assignment, possibly empty). Until then the detail says
+    /// what it waits for and the client's last error: a broker that is unreachable, or refuses the TLS/SASL settings,
+    /// keeps the node out of service with the reason instead of crashing it.
+    /// </summary>
     public (bool Ready, string Detail) Check() => (_ingest, Control) switch
     {
         (null, _) => (false, _starting.IsFaulted ? $"failed to start: {_starting.Exception!.InnerException!.Message}" : "starting"),
-        (_, { StreamCompletion.IsCompleted: false } c) => (true, $"consuming {c.AssignedPartitions.Count} partitions"),
-        ({ } i, _) => (false, $"restarting after a failure ({i.RestartCount} restarts; last: {i.LastError})"),
+        ({ } i, null or { StreamCompletion.IsCompleted: true }) => (false, $"restarting after a failure ({i.RestartCount} restarts; last: {i.LastError})"),
+        _ when !_joined => (false, $"joining consumer group {options.Kafka.GroupId} at {options.Kafka.BootstrapServers}"
+            + (_lastClientError is { } error ? $"; last client error: {error}" : "")),
+        (_, { } c) => (true, $"consuming {c.AssignedPartitions.Count} partitions"),
     };
 
     (bool Live, string Detail) ILivenessCheck.Check() =>
@@ -144,4 +187,16 @@ public sealed class KafkaIngestService(
         _deadLetters?.Dispose();
         _stopping.Dispose();
     }
+}
+
+/// <summary>Passes assignments on, and says once that the consumer has joined its group (the first assignment, even an empty one).</summary>
+internal sealed class JoinedGroupListener(IPartitionAssignmentListener inner, Action joined) : IPartitionAssignmentListener
+{
+    public void OnAssigned(IReadOnlyList<int> partitions)
+    {
+        joined();
+        inner.OnAssigned(partitions);
+    }
+
+    public void OnRevoked(IReadOnlyList<int> partitions, bool lost) => inner.OnRevoked(partitions, lost);
 }

@@ -1,4 +1,5 @@
 using Personalization.Actors.Hosting;
+using Personalization.Actors.Kafka;
 
 namespace Personalization.Node.Hosting;
 
@@ -16,9 +17,16 @@ public static class NodeConfiguration
             builder.AddJsonFile(Path.GetFullPath(file), optional: false);
         }
 
-        var configuration = builder.AddEnvironmentVariables().Build();
+        return FromConfiguration(builder.AddEnvironmentVariables().Build());
+    }
+
+    /// <summary>Binds the "Personalization" section; Kafka:Config is read as librdkafka properties (any accepted key spelling, nested sections joined with '.').</summary>
+    public static NodeOptions FromConfiguration(IConfiguration configuration)
+    {
         var options = new NodeOptions();
-        configuration.GetSection(NodeOptions.Section).Bind(options);
+        var section = configuration.GetSection(NodeOptions.Section);
+        section.Bind(options);
+        options.Kafka.Config = KafkaClientProperties.Normalize(section.GetSection("Kafka:Config").AsEnumerable(makePathsRelative: true));
         return options;
     }
 
@@ -31,6 +39,9 @@ public static class NodeConfiguration
         if (options.Http.AdminPort is < 0 or > 65535) return $"Http:AdminPort {options.Http.AdminPort} is not a port";
         if (options.Http.AdminPort > 0 && options.Http.AdminPort == options.Http.Port)
             return $"Http:AdminPort {options.Http.AdminPort} is the public port: give the admin API a port of its own, or 0 to serve it on the public one";
+        if (ValidateShutdown(options.Shutdown) is { } shutdown) return shutdown;
+        if (KafkaClientProperties.Refusal(options.Kafka.Config, KafkaClientProperties.ConsumerOwned, "consumer") is { } consumer) return consumer;
+        if (KafkaClientProperties.Refusal(options.Kafka.Config, KafkaClientProperties.ProducerOwned, "producers") is { } producer) return producer;
         try
         {
             CheckpointStoreOptions.ParseProvider(options.Store.Provider);
@@ -40,6 +51,21 @@ public static class NodeConfiguration
             return e.Message;
         }
 
+        return null;
+    }
+
+    /// <summary>The shutdown settings nest (drain inside service-unbind, phases inside the total), or a sentence saying which does not.</summary>
+    public static string? ValidateShutdown(NodeOptions.ShutdownOptions s)
+    {
+        const double close = NodeOptions.ShutdownOptions.ConsumerCloseSeconds;
+        const double leave = NodeOptions.ShutdownOptions.LeaveSeconds;
+        if (s.DrainTimeoutSeconds <= 0) return $"Shutdown:DrainTimeoutSeconds must be positive (is {s.DrainTimeoutSeconds})";
+        if (s.ShardHandOffTimeoutSeconds <= 0) return $"Shutdown:ShardHandOffTimeoutSeconds must be positive (is {s.ShardHandOffTimeoutSeconds})";
+        if (s.ServiceUnbindTimeoutSeconds <= s.DrainTimeoutSeconds + close)
+            return $"Shutdown:ServiceUnbindTimeoutSeconds ({s.ServiceUnbindTimeoutSeconds}) must exceed Shutdown:DrainTimeoutSeconds ({s.DrainTimeoutSeconds}) + {close} s to commit and close the consumer, or coordinated shutdown cuts the Kafka drain short";
+        var phases = s.ServiceUnbindTimeoutSeconds + s.ShardHandOffTimeoutSeconds + leave;
+        if (s.TotalSeconds < phases)
+            return $"Shutdown:TotalSeconds ({s.TotalSeconds}) must be at least Shutdown:ServiceUnbindTimeoutSeconds ({s.ServiceUnbindTimeoutSeconds}) + Shutdown:ShardHandOffTimeoutSeconds ({s.ShardHandOffTimeoutSeconds}) + {leave} s to leave the cluster = {phases} s";
         return null;
     }
 }

@@ -18,6 +18,7 @@ public static class NodeEnvironment
         Add(env, "Model", options.Model);
         Add(env, "Cluster", options.Cluster);
         Add(env, "Sessions", options.Sessions);
+        Add(env, "Shutdown", options.Shutdown);
         return env;
     }
 
@@ -28,6 +29,14 @@ public static class NodeEnvironment
             if (!property.CanWrite) continue; // derived values (SeedNodeList, DeadLetterTopic) are not settings
             var value = property.GetValue(settings);
             if (value is null) continue;
+            if (value is IDictionary<string, string> map)
+            {
+                // librdkafka properties (Kafka:Config): one variable each; the dotted key is a valid name for a
+                // child process's environment and a Kubernetes env entry.
+                foreach (var (key, item) in map) env[$"{NodeOptions.Section}__{section}__{property.Name}__{key}"] = item;
+                continue;
+            }
+
             env[$"{NodeOptions.Section}__{section}__{property.Name}"] = Convert.ToString(value, CultureInfo.InvariantCulture)!;
         }
     }

@@ -22,6 +22,8 @@ public sealed class NodeOptions
 
     public ConsoleOptions Console { get; set; } = new();
 
+    public ShutdownOptions Shutdown { get; set; } = new();
+
     public sealed class HttpOptions
     {
         /// <summary>Interface to listen on; 0.0.0.0 in a pod, 127.0.0.1 is fine on a laptop.</summary>
@@ -71,6 +73,16 @@ public sealed class NodeOptions
 
         /// <summary>False: the node serves queries and accepts HTTP events but consumes nothing (a query-only node).</summary>
         public bool Consume { get; set; } = true;
+
+        /// <summary>
+        /// librdkafka properties for every Kafka client of the node (consumer, event producer, DLQ producer): TLS,
+        /// SASL (PLAIN, SCRAM, OAUTHBEARER), timeouts. Keys as librdkafka spells them (<c>security.protocol</c>) or,
+        /// where a name cannot hold '.', with '_' or a nested section for each '.' (<c>security_protocol</c>,
+        /// <c>security__protocol</c> in an environment variable). Secrets belong in the environment (a Kubernetes
+        /// Secret), never in a file; their values are never logged. Settings the engine relies on (group.id,
+        /// enable.auto.commit, partitioner, acks, …) cannot be changed here: the node refuses to start.
+        /// </summary>
+        public Dictionary<string, string> Config { get; set; } = new(StringComparer.Ordinal);
 
         /// <summary>Invalid records go to "&lt;topic&gt;.dlq".</summary>
         public string DeadLetterTopic => Personalization.Actors.Kafka.Producers.DeadLetterProducer.DeadLetterTopicFor(Topic);
@@ -157,5 +169,42 @@ public sealed class NodeOptions
         public string Token { get; set; } = "";
 
         public bool HasToken => !string.IsNullOrWhiteSpace(Token);
+    }
+
+    /// <summary>
+    /// The shutdown budget (SIGTERM, `cluster leave`, downed by the split-brain resolver). The parts nest: the Kafka
+    /// drain runs inside coordinated shutdown's service-unbind phase, that phase and the shard hand-off inside the
+    /// node's total; Kubernetes' terminationGracePeriodSeconds must exceed preStop + the total (k8s/base).
+    /// <see cref="NodeConfiguration.Validate"/> refuses values that do not nest.
+    /// </summary>
+    public sealed class ShutdownOptions
+    {
+        /// <summary>Allowance for committing offsets and closing the consumer after the drain's wait for acknowledgements.</summary>
+        public const double ConsumerCloseSeconds = 5;
+
+        /// <summary>Allowance for the phases after the hand-off (cluster leave and exit, actor system termination).</summary>
+        public const double LeaveSeconds = 10;
+
+        /// <summary>How long ingest waits for in-flight events to be acknowledged (durable) before it stops waiting.</summary>
+        public double DrainTimeoutSeconds { get; set; } = 15;
+
+        /// <summary>Coordinated shutdown's service-unbind phase, where the drain runs (Akka's default 5 s would cut it short).</summary>
+        public double ServiceUnbindTimeoutSeconds { get; set; } = 25;
+
+        /// <summary>Coordinated shutdown's cluster-sharding-shutdown-region phase: users hand off (each persists a checkpoint).</summary>
+        public double ShardHandOffTimeoutSeconds { get; set; } = 10;
+
+        /// <summary>
+        /// From the signal to the process's exit, whatever else is gone (broker, peers, database): the host's shutdown
+        /// timeout, and a node still running after it exits at once with a log line saying so.
+        /// </summary>
+        public double TotalSeconds { get; set; } = 45;
+
+        public TimeSpan DrainTimeout => TimeSpan.FromSeconds(DrainTimeoutSeconds);
+
+        /// <summary>The longest a caller waits for the whole drain: acknowledgements, commit, consumer close.</summary>
+        public TimeSpan DrainBudget => TimeSpan.FromSeconds(DrainTimeoutSeconds + ConsumerCloseSeconds);
+
+        public TimeSpan Total => TimeSpan.FromSeconds(TotalSeconds);
     }
 }

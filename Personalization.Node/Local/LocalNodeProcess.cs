@@ -43,53 +43,78 @@ public sealed class LocalNodeProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>0 after a clean shutdown; <see cref="Hosting.ShutdownBudget.OverrunExitCode"/> when the node overran its budget.</summary>
+    public int ExitCode => _process.ExitCode;
+
     public string Log
     {
         get { lock (_log) return _log.ToString(); }
     }
 
-    /// <summary>Starts `personalization run` with the node's environment and waits until /healthz/ready says so.</summary>
-    public static async Task<LocalNodeProcess> StartAsync(string name, NodeOptions options, TimeSpan readyTimeout, Action<string>? echo = null)
+    /// <summary>The operating system's process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>
+    /// Starts `personalization run` with the node's environment and waits until /healthz/ready says so; a node that
+    /// does not get ready (or a cancelled start) is killed, never left behind.
+    /// </summary>
+    /// <param name="ownProcessGroup">In a session of its own, so a terminal's Ctrl+C reaches only the caller, which
+    /// stops its nodes in order (`local-cluster`).</param>
+    public static async Task<LocalNodeProcess> StartAsync(string name, NodeOptions options, TimeSpan readyTimeout, Action<string>? echo = null,
+        bool ownProcessGroup = false, CancellationToken cancellationToken = default)
     {
         if (options.Http.Port == 0) options.Http.Port = FreePorts.Next();
-        var start = SelfCommand("run");
+        var start = SelfCommand("run", ownProcessGroup);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         foreach (var (key, value) in NodeEnvironment.From(options)) start.Environment[key] = value;
         var node = new LocalNodeProcess(Process.Start(start)!, name, options.Http.Port, echo);
-        await node.WaitUntilReadyAsync(readyTimeout);
-        return node;
+        try
+        {
+            await node.WaitUntilReadyAsync(readyTimeout, cancellationToken);
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>This very program with other arguments (works under `dotnet run`, `dotnet personalization.dll` and the apphost).</summary>
-    public static ProcessStartInfo SelfCommand(string arguments)
+    /// <param name="ownProcessGroup">Started through setsid(1), which calls setsid() and execs: same process id, own
+    /// session and process group.</param>
+    public static ProcessStartInfo SelfCommand(string arguments, bool ownProcessGroup = false)
     {
         var host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
         var dll = Path.Combine(AppContext.BaseDirectory, "personalization.dll");
-        return new ProcessStartInfo(host, $"\"{dll}\" {arguments}")
+        var command = $"\"{dll}\" {arguments}";
+        var setsid = ownProcessGroup ? new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists) : null;
+        return new ProcessStartInfo(setsid ?? host, setsid is null ? command : $"\"{host}\" {command}")
         {
             WorkingDirectory = AppContext.BaseDirectory,
         };
     }
 
-    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    public async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (_process.HasExited) throw new InvalidOperationException($"node {Name} exited with {_process.ExitCode}:\n{Log}");
             try
             {
-                if ((await Http.GetAsync("/healthz/ready")).StatusCode == HttpStatusCode.OK) return;
+                if ((await Http.GetAsync("/healthz/ready", cancellationToken)).StatusCode == HttpStatusCode.OK) return;
             }
             catch (HttpRequestException)
             {
             }
-            catch (TaskCanceledException)
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
             }
 
-            await Task.Delay(200);
+            await Task.Delay(200, cancellationToken);
         }
 
         throw new TimeoutException($"node {Name} not ready after {timeout.TotalSeconds} s:\n{Log}");
@@ -109,6 +134,28 @@ public sealed class LocalNodeProcess : IAsyncDisposable
         {
             await KillAsync();
             throw new TimeoutException($"node {Name} did not stop within {timeout.TotalSeconds} s of SIGTERM:\n{Log}");
+        }
+    }
+
+    /// <summary>
+    /// SIGTERM, then SIGKILL if the node is still running after <paramref name="budget"/>. Never throws; says how
+    /// long the node took and whether it had to be killed.
+    /// </summary>
+    public async Task<(TimeSpan Elapsed, bool Killed)> TerminateAsync(TimeSpan budget)
+    {
+        var started = Stopwatch.GetTimestamp();
+        if (_process.HasExited) return (TimeSpan.Zero, false);
+        kill(_process.Id, 15);
+        using var cts = new CancellationTokenSource(budget);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return (Stopwatch.GetElapsedTime(started), false);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+            return (Stopwatch.GetElapsedTime(started), true);
         }
     }
 

@@ -25,6 +25,9 @@ public sealed class LocalPostgres : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The temporary folder of the server (data, socket, log); removed on dispose.</summary>
+    public string Folder => _root;
+
     public string ConnectionString(string database = "postgres") =>
         $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true;Maximum Pool Size=20";
 
@@ -41,10 +44,18 @@ public sealed class LocalPostgres : IAsyncDisposable
         Directory.CreateDirectory(root);
         if (runAs is not null) await RunAsync("chown", $"{runAs} {root}", null);
         var instance = new LocalPostgres(root, Hosting.FreePorts.Next(), runAs);
-        await instance.RunPgAsync("initdb", $"-D {instance._dataDir} -U postgres --auth=trust --no-sync -E UTF8");
-        // fsync stays on: the store must be as durable as in production for the persistence tests to mean something.
-        await instance.RunPgAsync("pg_ctl", $"-D {instance._dataDir} -l {root}/server.log -w -t 60 -o \"-p {instance.Port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 {serverOptions}\" start");
-        return instance;
+        try
+        {
+            await instance.RunPgAsync("initdb", $"-D {instance._dataDir} -U postgres --auth=trust --no-sync -E UTF8");
+            // fsync stays on: the store must be as durable as in production for the persistence tests to mean something.
+            await instance.RunPgAsync("pg_ctl", $"-D {instance._dataDir} -l {root}/server.log -w -t 60 -o \"-p {instance.Port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 {serverOptions}\" start");
+            return instance;
+        }
+        catch
+        {
+            await instance.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Creates an empty database (one per test keeps tests independent) and returns its connection string.</summary>
@@ -57,11 +68,25 @@ public sealed class LocalPostgres : IAsyncDisposable
         return ConnectionString(name);
     }
 
+    /// <summary>
+    /// Stops the server (fast: disconnects clients, writes a shutdown checkpoint; immediate if that fails) and removes
+    /// its folder. pg_ctl starts the server in a session of its own, so nothing else stops it.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await RunPgAsync("pg_ctl", $"-D {_dataDir} -m immediate -w stop");
+            if (File.Exists(Path.Combine(_dataDir, "postmaster.pid")))
+            {
+                try
+                {
+                    await RunPgAsync("pg_ctl", $"-D {_dataDir} -m fast -w -t 20 stop");
+                }
+                catch (InvalidOperationException)
+                {
+                    await RunPgAsync("pg_ctl", $"-D {_dataDir} -m immediate -w -t 10 stop");
+                }
+            }
         }
         finally
         {

@@ -10,24 +10,56 @@ public sealed class AllocationTests(ITestOutputHelper output)
 {
     public const string Name = "allocation (alone)";
 
+    /// <summary>
+    /// Steady state, not first use: each graph path is warmed past the JIT's tier-up threshold (30 calls) before
+    /// anything is measured, then measured in rounds of single runs. In the full suite a round once saw 1,592 B in
+    /// 20 score runs while the same code allocates nothing alone: something outside the graph run (the runtime on
+    /// this thread: tiering, a first-time path) allocated once. A run that allocates shows in every round, so the
+    /// claim is a round of exactly 0 B per graph; rounds that did see bytes are printed with the runs that saw them.
+    /// </summary>
     [Fact]
     public void Bound_graph_runs_allocate_nothing()
     {
         using var onnx = OnnxSequenceModel.Open(TestModelFolder.Path);
         onnx.StepItems(64).Fill(3);
-        onnx.RunStep(64);
-        onnx.RunScore(8); // first use of a batch size binds its buffers: once
+        for (var i = 0; i < Warm; i++)
+        {
+            onnx.RunStep(64); // the first run of a batch size binds its buffers: once
+            onnx.RunScore(8);
+        }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 200; i++) onnx.RunStep(64);
-        var step = GC.GetAllocatedBytesForCurrentThread() - before;
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 20; i++) onnx.RunScore(8);
-        var score = GC.GetAllocatedBytesForCurrentThread() - before;
+        var step = Rounds(() => onnx.RunStep(64), runs: 200);
+        var score = Rounds(() => onnx.RunScore(8), runs: 20);
 
-        output.WriteLine($"200 step runs: {step} B, 20 score runs: {score} B");
-        Assert.Equal(0, step);
-        Assert.Equal(0, score);
+        output.WriteLine($"200 step runs, by round: {string.Join(", ", step.Select(r => r.Bytes))} B; 20 score runs, by round: {string.Join(", ", score.Select(r => r.Bytes))} B");
+        foreach (var (graph, rounds) in new[] { ("step", step), ("score", score) })
+            foreach (var round in rounds.Where(r => r.Bytes != 0))
+                output.WriteLine($"  {graph}: a round allocated {round.Bytes} B in runs {string.Join(", ", round.Runs)}");
+        Assert.Contains(step, r => r.Bytes == 0);
+        Assert.Contains(score, r => r.Bytes == 0);
+    }
+
+    private const int Warm = 100;
+    private const int RoundCount = 3;
+
+    /// <summary>Allocated bytes of <paramref name="runs"/> runs, <see cref="RoundCount"/> times, and which runs allocated.</summary>
+    private static List<(long Bytes, List<int> Runs)> Rounds(Action run, int runs)
+    {
+        var perRun = new long[runs]; // allocated before measuring
+        var rounds = new List<(long, List<int>)>(RoundCount);
+        for (var r = 0; r < RoundCount; r++)
+        {
+            for (var i = 0; i < runs; i++)
+            {
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                run();
+                perRun[i] = GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+
+            rounds.Add((perRun.Sum(), Enumerable.Range(0, runs).Where(i => perRun[i] != 0).ToList()));
+        }
+
+        return rounds;
     }
 
     [Fact]

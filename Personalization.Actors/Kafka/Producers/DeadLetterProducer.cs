@@ -23,11 +23,12 @@ public sealed class DeadLetterProducer : IDisposable
     private readonly IProducer<byte[]?, byte[]?> _producer;
     private readonly TimeProvider _time;
 
-    public DeadLetterProducer(string bootstrapServers, TimeProvider? time = null)
+    /// <param name="properties">librdkafka properties (TLS, SASL, …) over ours; see <see cref="KafkaEventProducer.CreateConfig"/>.</param>
+    public DeadLetterProducer(string bootstrapServers, TimeProvider? time = null, IReadOnlyDictionary<string, string>? properties = null)
     {
         LibrdkafkaLoader.EnsureLoaded();
         _time = time ?? TimeProvider.System;
-        _producer = new ProducerBuilder<byte[]?, byte[]?>(KafkaEventProducer.CreateConfig(bootstrapServers, "personalization-dlq"))
+        _producer = new ProducerBuilder<byte[]?, byte[]?>(KafkaEventProducer.CreateConfig(bootstrapServers, "personalization-dlq", properties))
             .SetKeySerializer(Serializers.ByteArray!)
             .SetValueSerializer(Serializers.ByteArray!)
             .Build();

@@ -17,29 +17,36 @@ public sealed class KafkaEventProducer : IDisposable
 {
     private readonly IProducer<byte[], byte[]> _producer;
 
+    /// <param name="extraConfig">librdkafka properties (TLS, SASL, …) over ours; see <see cref="CreateConfig"/>.</param>
     public KafkaEventProducer(string bootstrapServers, string topic, IReadOnlyDictionary<string, string>? extraConfig = null)
     {
         LibrdkafkaLoader.EnsureLoaded();
         Topic = topic;
-        var config = CreateConfig(bootstrapServers, "personalization-events");
-        if (extraConfig is not null)
-            foreach (var (key, value) in extraConfig) config.Set(key, value);
-        _producer = new ProducerBuilder<byte[], byte[]>(config).Build();
+        _producer = new ProducerBuilder<byte[], byte[]>(CreateConfig(bootstrapServers, "personalization-events", extraConfig)).Build();
     }
 
     public string Topic { get; }
 
-    /// <summary>Producer settings every producer of ours shares: Java-compatible key partitioning, durable, idempotent.</summary>
-    public static ProducerConfig CreateConfig(string bootstrapServers, string clientId) => new()
+    /// <summary>
+    /// Producer settings every producer of ours shares: Java-compatible key partitioning, durable, idempotent; then
+    /// <paramref name="properties"/> (TLS, SASL, tuning) over them, except what we rely on
+    /// (<see cref="KafkaClientProperties.ProducerOwned"/>), which is refused with an <see cref="ArgumentException"/>.
+    /// </summary>
+    public static ProducerConfig CreateConfig(string bootstrapServers, string clientId, IReadOnlyDictionary<string, string>? properties = null)
     {
-        BootstrapServers = bootstrapServers,
-        ClientId = clientId,
-        Partitioner = Partitioner.Murmur2Random,
-        Acks = Acks.All,
-        EnableIdempotence = true,
-        LingerMs = 5,
-        MessageTimeoutMs = 60_000,
-    };
+        var config = new ProducerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            ClientId = clientId,
+            Partitioner = Partitioner.Murmur2Random,
+            Acks = Acks.All,
+            EnableIdempotence = true,
+            LingerMs = 5,
+            MessageTimeoutMs = 60_000,
+        };
+        KafkaClientProperties.Apply(config, properties, KafkaClientProperties.ProducerOwned, $"producer {clientId}");
+        return config;
+    }
 
     /// <summary>Completes once the broker acknowledged the event (acks=all).</summary>
     public async Task<ProducedEvent> ProduceAsync(ListeningEvent evt, CancellationToken cancellationToken = default)

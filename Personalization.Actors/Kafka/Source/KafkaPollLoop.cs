@@ -167,6 +167,7 @@ internal sealed class KafkaPollLoop
             {
                 if (e.IsFatal) _fatal = e;
                 _log.Warning("Kafka consumer of {0}: {1}", _settings.Topic, e.Reason);
+                _settings.OnClientError?.Invoke(e.Reason);
             })
             .SetLogHandler((_, m) =>
             {

@@ -51,8 +51,14 @@ public sealed record KafkaSourceSettings
 
     public AutoOffsetReset AutoOffsetReset { get; init; } = AutoOffsetReset.Earliest;
 
-    /// <summary>Raw librdkafka properties applied last (override everything above).</summary>
+    /// <summary>
+    /// Raw librdkafka properties applied last (TLS, SASL, tuning): they override everything above except what the
+    /// source relies on (<see cref="KafkaClientProperties.ConsumerOwned"/>), which is refused.
+    /// </summary>
     public IReadOnlyDictionary<string, string> ConsumerConfig { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Told every client error (on the poll thread; keep it short), e.g. for a readiness check to show the last one.</summary>
+    public Action<string>? OnClientError { get; init; }
 
     public void Validate()
     {
@@ -64,6 +70,8 @@ public sealed record KafkaSourceSettings
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFetchBatch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CommitInterval, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RedeliveryTimeout, TimeSpan.Zero);
+        if (KafkaClientProperties.Refusal(ConsumerConfig, KafkaClientProperties.ConsumerOwned, "consumer") is { } refusal)
+            throw new ArgumentException(refusal, nameof(ConsumerConfig));
     }
 
     /// <summary>The Confluent consumer configuration: explicit commits only (never beyond the acknowledged prefix).</summary>
@@ -89,7 +97,7 @@ public sealed record KafkaSourceSettings
         // broker; at moderate rates every partition's records then arrive in half-second lumps. Under load fetches are
         // full and return at once, so a short wait costs nothing there.
         config.FetchWaitMaxMs = FetchWaitMaxMs;
-        foreach (var (key, value) in ConsumerConfig) config.Set(key, value);
+        KafkaClientProperties.Apply(config, ConsumerConfig, KafkaClientProperties.ConsumerOwned, "consumer");
         return config;
     }
 }
