@@ -53,7 +53,7 @@ public static class HostileEvents
             case 2: return Value(pcg, Event(pcg));
         }
 
-        var count = Pick(pcg, 2_000) == 0 ? 2_000 + Pick(pcg, 20_000) : Pick(pcg, 8); // one in 2,000 bodies is megabytes
+        var count = Pick(pcg, 20_000) == 0 ? 2_000 + Pick(pcg, 20_000) : Pick(pcg, 8); // one in 20,000 bodies is megabytes
         var body = new List<byte>(count * 90) { (byte)'[' };
         for (var i = 0; i < count; i++)
         {
@@ -206,7 +206,7 @@ public static class HostileEvents
     /// <summary>Megabytes: a long unknown field, a long id, or a long run of whitespace or nesting.</summary>
     private static byte[] Huge(PCG pcg, ListeningEvent evt)
     {
-        if (Pick(pcg, 200) != 0) return WithHostileField(pcg, evt); // keep the run fast: one in 200 is big
+        if (Pick(pcg, 1_000) != 0) return WithHostileField(pcg, evt); // keep the run fast: one in 12,000 values is big
         var size = (1 + Pick(pcg, 3)) * 1024 * 1024;
         var prefix = Encoding.UTF8.GetBytes($"{{\"user\":\"{evt.UserId.Replace("\\", "").Replace("\"", "")}\",\"item\":\"i\",\"type\":\"play\",\"pad\":\"");
         var bytes = new byte[prefix.Length + size + 2];
@@ -214,7 +214,14 @@ public static class HostileEvents
         bytes.AsSpan(prefix.Length, size).Fill((byte)(Pick(pcg, 2) == 0 ? 'x' : ' '));
         bytes[^2] = (byte)'"';
         bytes[^1] = (byte)'}';
-        return Pick(pcg, 2) == 0 ? bytes : Mutate(pcg, bytes);
+        // Cut short, or one byte changed: mutations that copy megabytes would make the run slow, not better.
+        switch (Pick(pcg, 3))
+        {
+            case 0: return bytes[..Pick(pcg, bytes.Length)];
+            case 1: bytes[Pick(pcg, bytes.Length)] = (byte)Pick(pcg, 256); break;
+        }
+
+        return bytes;
     }
 
     private static readonly string[] Tokens =
