@@ -269,24 +269,11 @@ public static class ListeningEventJson
             return false;
         }
 
-        if (string.IsNullOrWhiteSpace(value))
+        // The reader refuses raw control characters; escaped ones (\u0000, \n) and the rest of the id rules are here.
+        if (EventIds.Problem(value, field == "user" ? "\"user\"" : "\"item\"") is { } problem) // constants: nothing allocated per event
         {
             value = null;
-            error = $"\"{field}\" is empty";
-            return false;
-        }
-
-        if (value.Length > MaxIdLength)
-        {
-            value = null;
-            return TooLong(field, out error);
-        }
-
-        // Raw control characters are refused by the reader; escaped ones (\u0000, \n) would reach logs, keys and URLs.
-        if (value.AsSpan().IndexOfAnyInRange('\u0000', '\u001F') >= 0 || value.AsSpan().IndexOfAnyInRange('\u007F', '\u009F') >= 0)
-        {
-            error = $"\"{field}\" contains a control character: \"{ReasonText.Quote(value)}\"";
-            value = null;
+            error = problem;
             return false;
         }
 

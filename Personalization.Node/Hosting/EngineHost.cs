@@ -18,6 +18,7 @@ public static class EngineHost
 {
     public static WebApplication Build(NodeOptions options, Action<WebApplicationBuilder>? configure = null, string[]? args = null)
     {
+        if (NodeConfiguration.Validate(options) is { } problem) throw new ArgumentException(problem, nameof(options));
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls($"http://{options.Http.Host}:{options.Http.Port}");
         builder.Logging.AddSimpleConsole(o =>
@@ -27,6 +28,7 @@ public static class EngineHost
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton(options);
+        builder.AddHttpApi(options);
         builder.Services.AddModelRegistry(options.Model);
         builder.Services.AddKafkaIngest(options);
         builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) => akka.WithEngine(options));
@@ -34,6 +36,7 @@ public static class EngineHost
 
         var app = builder.Build();
         app.UseHttpMetrics();
+        app.UseHttpApi();
         app.MapUserEndpoints();
         app.MapEventEndpoints();
         app.MapHealthEndpoints();

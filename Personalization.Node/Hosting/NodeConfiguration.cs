@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Personalization.Actors.Hosting;
 
 namespace Personalization.Node.Hosting;
@@ -28,6 +29,10 @@ public static class NodeConfiguration
         if (options.Kafka.Partitions < 1) return "Kafka:Partitions must be at least 1";
         if (string.IsNullOrWhiteSpace(options.Kafka.BootstrapServers)) return "Kafka:BootstrapServers is empty";
         if (options.Http.Port is < 0 or > 65535) return $"Http:Port {options.Http.Port} is not a port";
+        // The limits carry their ranges as DataAnnotations attributes, next to their defaults.
+        var failures = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options.Http, new ValidationContext(options.Http), failures, validateAllProperties: true))
+            return $"Http:{failures[0].MemberNames.FirstOrDefault()}: {failures[0].ErrorMessage}";
         try
         {
             CheckpointStoreOptions.ParseProvider(options.Store.Provider);
