@@ -26,7 +26,8 @@ public static class HttpApiHosting
             kestrel.Limits.MaxRequestLineSize = http.MaxRequestLineBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = http.MaxRequestHeadersBytes;
         });
-        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiProblems.Customize);
+        builder.Services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>(); // before AddProblemDetails: it comes first
+        builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<HttpExceptionHandler>();
         // A typed body that is not JSON of its type throws BadHttpRequestException (then a 400 problem naming the
         // parameter) instead of an empty 400.

@@ -4,8 +4,8 @@ using Personalization.Actors.Events;
 namespace Personalization.Node.Http;
 
 /// <summary>
-/// Every error of the HTTP API is an RFC 9457 problem (<c>application/problem+json</c>, written by ASP.NET Core's
-/// <see cref="IProblemDetailsService"/>): <c>status</c>, <c>title</c>, <c>detail</c> (a sentence naming what is
+/// Every error of the HTTP API is an RFC 9457 problem (<c>application/problem+json</c>, through ASP.NET Core's
+/// <see cref="IProblemDetailsService"/> and our <see cref="ProblemJsonWriter"/>): <c>status</c>, <c>title</c>, <c>detail</c> (a sentence naming what is
 /// wrong), <c>traceId</c>, and <c>error</c> = the detail again, the member clients and the console read before.
 /// </summary>
 public static class ApiProblems
