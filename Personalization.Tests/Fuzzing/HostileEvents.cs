@@ -18,8 +18,9 @@ public static class HostileEvents
     /// <summary>A Kafka record's (key, value): the key usually the user id of the value's event, sometimes not.</summary>
     public static readonly Gen<(byte[]? Key, byte[]? Value)> KafkaRecord = From(pcg =>
     {
-        var evt = Event(pcg);
-        var value = Value(pcg, evt);
+        var spelled = Spelled(pcg);
+        var evt = spelled.Event;
+        var value = Value(pcg, spelled);
         byte[]? key = Pick(pcg, 10) switch
         {
             0 => null,
@@ -44,21 +45,50 @@ public static class HostileEvents
 
     private static Gen<T> From<T>(Func<PCG, T> generate) => new Generated<T>(generate);
 
+    // Valid events and their legal spellings come from a pool made once (its own fixed seed): writing them afresh for
+    // every input made generation, not decoding, most of the run. LegalSpelling still writes a new one each time.
+    private static readonly Lazy<(ListeningEvent Event, byte[] Json)[]> Spellings = new(() =>
+    {
+        var pcg = new PCG(2, 20_261_201);
+        return Enumerable.Range(0, 8_192).Select(_ =>
+        {
+            var evt = Event(pcg);
+            return (evt, Write(pcg, evt));
+        }).ToArray();
+    });
+
+    private static (ListeningEvent Event, byte[] Json) Spelled(PCG pcg) => Spellings.Value[Pick(pcg, Spellings.Value.Length)];
+
     private static byte[] Body(PCG pcg)
     {
         switch (Pick(pcg, 20))
         {
             case 0: return RandomBytes(pcg, 300);
             case 1: return TokenSoup(pcg);
-            case 2: return Value(pcg, Event(pcg));
+            case 2: return Value(pcg, Spelled(pcg));
         }
 
-        var count = Pick(pcg, 20_000) == 0 ? 2_000 + Pick(pcg, 20_000) : Pick(pcg, 8); // one in 20,000 bodies is megabytes
+        if (Pick(pcg, 5_000) == 0)
+        {
+            // Megabytes: one spelling repeated (2,000 to 22,000 events, past MaxEventsPerRequest or not), cheap to build.
+            var element = Spelled(pcg).Json;
+            var many = new List<byte>((element.Length + 1) * 22_000) { (byte)'[' };
+            for (var i = 2_000 + Pick(pcg, 20_000); i > 0; i--)
+            {
+                many.AddRange(element);
+                many.Add((byte)',');
+            }
+
+            many[^1] = (byte)']';
+            return many.ToArray();
+        }
+
+        var count = Pick(pcg, 8);
         var body = new List<byte>(count * 90) { (byte)'[' };
         for (var i = 0; i < count; i++)
         {
             if (i > 0) body.Add((byte)',');
-            body.AddRange(Pick(pcg, 6) == 0 ? Value(pcg, Event(pcg)) : Write(pcg, Event(pcg)));
+            body.AddRange(Pick(pcg, 6) == 0 ? Value(pcg, Spelled(pcg)) : Spelled(pcg).Json);
         }
 
         body.Add((byte)']');
@@ -66,15 +96,15 @@ public static class HostileEvents
         return Pick(pcg, 3) == 0 ? Mutate(pcg, bytes) : bytes;
     }
 
-    /// <summary>One Kafka value / one body element: a legal spelling of <paramref name="evt"/>, mutated or not.</summary>
-    private static byte[] Value(PCG pcg, ListeningEvent evt) => Pick(pcg, 12) switch
+    /// <summary>One Kafka value / one body element: the event's legal spelling as it is, mutated, or replaced by something hostile.</summary>
+    private static byte[] Value(PCG pcg, (ListeningEvent Event, byte[] Json) spelled) => Pick(pcg, 12) switch
     {
         0 => RandomBytes(pcg, Pick(pcg, 4) == 0 ? 2_000 : 100),
         1 => TokenSoup(pcg),
-        2 => Huge(pcg, evt),
-        3 or 4 => Write(pcg, evt),
-        5 or 6 or 7 => WithHostileField(pcg, evt),
-        _ => Mutate(pcg, Write(pcg, evt)),
+        2 => Huge(pcg, spelled.Event),
+        3 or 4 => spelled.Json,
+        5 or 6 or 7 => WithHostileField(pcg, spelled.Event),
+        _ => Mutate(pcg, spelled.Json),
     };
 
     private static ListeningEvent Event(PCG pcg) =>
