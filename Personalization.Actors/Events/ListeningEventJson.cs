@@ -9,7 +9,7 @@ namespace Personalization.Actors.Events;
 /// Reads and writes the wire form of a <see cref="ListeningEvent"/> with <see cref="Utf8JsonReader"/> (no DOM, no
 /// reflection). Any byte sequence gives an event or a refusal, never an exception: every refusal is a printable
 /// sentence of at most <see cref="ReasonText.MaxLength"/> characters that says what is wrong, for the DLQ record or
-/// the HTTP 400 body (the fuzz tests in <c>Events/ListeningEventJsonFuzzTests</c> hold it to that).
+/// the HTTP 400 body (<c>Fuzzing/DecoderFuzzTests</c> in the tests hold it to that).
 /// </summary>
 /// <remarks>
 /// What is accepted, beyond <c>{"user","item","type","ts"}</c>:
@@ -243,7 +243,7 @@ public static class ListeningEventJson
         {
             // Numeric ids are common in exports (the Games data has them); keep their text exactly. Only plain
             // integers: 1e3 and 1000 would be two users with one value.
-            if (raw[0] == (byte)'-' || raw.IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0)
+            if (raw.IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0) // a sign, a fraction or an exponent
             {
                 error = $"\"{field}\" must be a string or a non-negative integer, found the number {ReasonText.QuoteUtf8(raw, 40)}";
                 return false;
