@@ -35,5 +35,21 @@ public static class EventTypes
         }
     }
 
+    /// <summary>Reads the string token the reader stands on without allocating (also matches an escaped spelling).</summary>
+    internal static bool TryParse(ref System.Text.Json.Utf8JsonReader reader, out EventType type)
+    {
+        if (reader.ValueTextEquals("play"u8)) type = EventType.Play;
+        else if (reader.ValueTextEquals("skip"u8)) type = EventType.Skip;
+        else if (reader.ValueTextEquals("like"u8)) type = EventType.Like;
+        else if (reader.ValueTextEquals("add_to_playlist"u8)) type = EventType.AddToPlaylist;
+        else
+        {
+            type = default;
+            return false;
+        }
+
+        return true;
+    }
+
     public const string AllowedNames = "play, skip, like, add_to_playlist";
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Akka;
 using Akka.Actor;
 using Akka.Event;
@@ -65,7 +64,7 @@ internal sealed class IngestRecordHandler
     {
         try
         {
-            if (!TryRead(record, out var evt, out var keyMatched, out var reason))
+            if (!KafkaRecordDecoder.TryDecode(record.Key, record.Value, record.TimestampMs, out var evt, out var keyMatched, out var reason))
                 return DeadLetter(record, reason!);
 
             var shard = keyMatched
@@ -81,56 +80,8 @@ internal sealed class IngestRecordHandler
         catch (Exception e)
         {
             _log.Error(e, "Record {0}[{1}]@{2} could not be handled; dead-lettering it", record.Topic, record.Partition, record.Offset);
-            return DeadLetter(record, $"internal error: {e.GetType().Name}: {e.Message}");
+            return DeadLetter(record, ReasonText.Bounded($"internal error: {e.GetType().Name}: {e.Message}"));
         }
-    }
-
-    /// <summary>Parses and validates; <paramref name="keyMatched"/> says the key bytes equal the user id's UTF-8.</summary>
-    internal static bool TryRead(ConsumedRecord record, out ListeningEvent? evt, out bool keyMatched, out string? reason)
-    {
-        keyMatched = false;
-        if (record.Value is null)
-        {
-            evt = null;
-            reason = "tombstone: the record has no value, expected a JSON listening event";
-            return false;
-        }
-
-        if (record.Value.Length == 0)
-        {
-            evt = null;
-            reason = "empty value: expected a JSON listening event";
-            return false;
-        }
-
-        if (!ListeningEventJson.TryParse(record.Value, record.TimestampMs, out evt, out reason)) return false;
-        if (record.Key is { Length: > 0 } key)
-        {
-            if (!KeyEquals(key, evt!.UserId))
-            {
-                reason = $"key \"{Printable(key)}\" does not match \"user\" \"{evt.UserId}\" in the value";
-                evt = null;
-                return false;
-            }
-
-            keyMatched = true;
-        }
-
-        return true;
-    }
-
-    private static bool KeyEquals(ReadOnlySpan<byte> key, string user)
-    {
-        if (key.Length > Encoding.UTF8.GetMaxByteCount(user.Length)) return false;
-        Span<byte> buffer = stackalloc byte[Encoding.UTF8.GetMaxByteCount(ListeningEventJson.MaxIdLength)];
-        var length = Encoding.UTF8.GetBytes(user, buffer);
-        return key.SequenceEqual(buffer[..length]);
-    }
-
-    private static string Printable(byte[] key)
-    {
-        var text = Encoding.UTF8.GetString(key);
-        return text.Length <= 64 ? text : text[..64] + "…";
     }
 
     private async Task<NotUsed> DeadLetter(ConsumedRecord record, string reason)

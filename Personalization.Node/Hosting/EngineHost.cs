@@ -18,6 +18,7 @@ public static class EngineHost
 {
     public static WebApplication Build(NodeOptions options, Action<WebApplicationBuilder>? configure = null, string[]? args = null)
     {
+        if (NodeConfiguration.Validate(options) is { } problem) throw new ArgumentException(problem, nameof(options));
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(options.Http.Urls);
         builder.Logging.AddSimpleConsole(o =>
@@ -30,6 +31,7 @@ public static class EngineHost
         // The host waits this long for its services to stop (its default, 30 s, is not the node's budget). A node
         // process (`run`) also adds ShutdownBudget, which makes sure the process is gone by then.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Shutdown.Total);
+        builder.AddHttpApi(options);
         builder.Services.AddModelRegistry(options.Model);
         builder.Services.AddKafkaIngest(options);
         builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) => akka.WithEngine(options));
@@ -37,6 +39,7 @@ public static class EngineHost
 
         var app = builder.Build();
         app.UseHttpMetrics();
+        app.UseHttpApi();
         app.MapUserEndpoints();
         app.MapEventEndpoints();
         app.MapHealthEndpoints();

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Personalization.Actors.Hosting;
 using Personalization.Actors.Kafka;
 
@@ -42,6 +43,10 @@ public static class NodeConfiguration
         if (ValidateShutdown(options.Shutdown) is { } shutdown) return shutdown;
         if (KafkaClientProperties.Refusal(options.Kafka.Config, KafkaClientProperties.ConsumerOwned, "consumer") is { } consumer) return consumer;
         if (KafkaClientProperties.Refusal(options.Kafka.Config, KafkaClientProperties.ProducerOwned, "producers") is { } producer) return producer;
+        // The limits carry their ranges as DataAnnotations attributes, next to their defaults.
+        var failures = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options.Http, new ValidationContext(options.Http), failures, validateAllProperties: true))
+            return $"Http:{failures[0].MemberNames.FirstOrDefault()}: {failures[0].ErrorMessage}";
         try
         {
             CheckpointStoreOptions.ParseProvider(options.Store.Provider);

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Personalization.Node.Hosting;
 
 /// <summary>
@@ -40,6 +42,33 @@ public sealed class NodeOptions
 
         /// <summary>URLs Kestrel listens on: the public one, and the admin one when it is its own.</summary>
         public string[] Urls => AdminPort > 0 ? [$"http://{Host}:{Port}", $"http://{Host}:{AdminPort}"] : [$"http://{Host}:{Port}"];
+
+        /// <summary>Largest POST /events body; a larger one is refused with 413 before it is read whole.</summary>
+        [Range(1024, 256 * 1024 * 1024)]
+        public int MaxEventsBodyBytes { get; set; } = 8 * 1024 * 1024;
+
+        /// <summary>Kestrel's limit on the request line (method, path, query); longer → 414.</summary>
+        [Range(1024, 1024 * 1024)]
+        public int MaxRequestLineBytes { get; set; } = 8 * 1024;
+
+        /// <summary>Kestrel's limit on all request headers together; more → 431.</summary>
+        [Range(4 * 1024, 1024 * 1024)]
+        public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
+
+        /// <summary>Public requests (users, events) served at once; more wait in the queue.</summary>
+        [Range(1, 100_000)]
+        public int MaxConcurrentRequests { get; set; } = 128;
+
+        /// <summary>
+        /// Public requests waiting for a slot; past it a request is refused at once with 429 and Retry-After. Small on
+        /// purpose: a queue only turns overload into seconds of latency for everyone.
+        /// </summary>
+        [Range(0, 100_000)]
+        public int RequestQueueLimit { get; set; } = 32;
+
+        /// <summary>The Retry-After of a 429, in seconds.</summary>
+        [Range(1, 3600)]
+        public int RetryAfterSeconds { get; set; } = 1;
     }
 
     public sealed class KafkaOptions

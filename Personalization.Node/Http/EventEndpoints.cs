@@ -1,4 +1,5 @@
 using Personalization.Actors.Events;
+using Personalization.Node.Hosting;
 
 namespace Personalization.Node.Http;
 
@@ -6,22 +7,19 @@ namespace Personalization.Node.Http;
 public static class EventEndpoints
 {
     public const int MaxEventsPerRequest = 10_000;
-    public const int MaxBodyBytes = 4 * 1024 * 1024;
 
     public static void MapEventEndpoints(this IEndpointRouteBuilder app)
     {
+        var maxBodyBytes = app.ServiceProvider.GetRequiredService<NodeOptions>().Http.MaxEventsBodyBytes;
+        var tooLarge = $"body larger than {maxBodyBytes} bytes: send fewer events per request";
         app.MapPost("/events", async (HttpRequest request, IEventPublisher publisher, CancellationToken ct) =>
         {
-            if (request.ContentLength > MaxBodyBytes)
-                return UserEndpoints.Error(StatusCodes.Status413PayloadTooLarge, $"body larger than {MaxBodyBytes} bytes: send fewer events per request");
-            var body = await ReadBodyAsync(request, ct);
-            if (body is null)
-                return UserEndpoints.Error(StatusCodes.Status413PayloadTooLarge, $"body larger than {MaxBodyBytes} bytes: send fewer events per request");
-            if (!ListeningEventJson.TryParseBatch(body, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), out var events, out var error))
+            if (request.ContentLength > maxBodyBytes) return UserEndpoints.Error(StatusCodes.Status413PayloadTooLarge, tooLarge);
+            var body = await ReadBodyAsync(request, maxBodyBytes, ct);
+            if (body is null) return UserEndpoints.Error(StatusCodes.Status413PayloadTooLarge, tooLarge);
+            if (!ListeningEventJson.TryParseBatch(body, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), out var events, out var error, MaxEventsPerRequest))
                 return UserEndpoints.Error(StatusCodes.Status400BadRequest, error!);
             if (events.Count == 0) return UserEndpoints.Error(StatusCodes.Status400BadRequest, "no events in the array");
-            if (events.Count > MaxEventsPerRequest)
-                return UserEndpoints.Error(StatusCodes.Status400BadRequest, $"{events.Count} events in one request; at most {MaxEventsPerRequest}");
             try
             {
                 await publisher.PublishAsync(events, ct);
@@ -32,17 +30,18 @@ public static class EventEndpoints
             }
 
             return Results.Json(new AcceptedDto(events.Count), ApiJsonContext.Default.AcceptedDto, statusCode: StatusCodes.Status202Accepted);
-        });
+        }).RequireRateLimiting(HttpApiHosting.PublicPolicy);
     }
 
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    /// <summary>The body, or null as soon as it passes <paramref name="maxBodyBytes"/> (a chunked body has no length to check first).</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int maxBodyBytes, CancellationToken ct)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
         while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
         {
-            if (buffer.Length + read > MaxBodyBytes) return null;
+            if (buffer.Length + read > maxBodyBytes) return null;
             buffer.Write(chunk, 0, read);
         }
 

@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Personalization.Actors.Events;
 using Personalization.Actors.Sessions;
 using Personalization.Actors.Sharding;
+using Personalization.Node.Hosting;
 
 namespace Personalization.Node.Http;
 
@@ -19,14 +20,14 @@ public static class UserEndpoints
             if (ValidateUser(userId) is { } bad) return bad;
             var count = 10;
             if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count < 1 || count > MaxK))
-                return Error(StatusCodes.Status400BadRequest, $"k must be an integer from 1 to {MaxK}, got \"{k}\"");
+                return Error(StatusCodes.Status400BadRequest, $"k must be an integer from 1 to {MaxK}, got \"{ReasonText.Quote(k)}\"");
             var answer = await AskUser<Recommendations>(region, new GetRecommendations(userId, count), ct);
             if (answer.Error is not null) return answer.Error;
             var r = answer.Value!;
             return Results.Json(
                 new RecommendationsDto(r.UserId, r.Items.Select(i => new RecommendedItemDto(i.ItemId, i.Score)).ToArray(), new ModelDto(r.ModelName, r.ModelVersion), r.EventsReflected, r.ColdStart),
                 ApiJsonContext.Default.RecommendationsDto);
-        });
+        }).RequireRateLimiting(HttpApiHosting.PublicPolicy);
 
         app.MapGet("/users/{userId}/session", async (string userId, IRequiredActor<UserShardRegion> region, CancellationToken ct) =>
         {
@@ -50,15 +51,15 @@ public static class UserEndpoints
                     v.AppliedOffsets.Select(o => new PartitionOffsetDto(o.Partition, o.Offset)).ToArray(),
                     v.DurableOffsets.Select(o => new PartitionOffsetDto(o.Partition, o.Offset)).ToArray()),
                 ApiJsonContext.Default.SessionDto);
-        });
+        }).RequireRateLimiting(HttpApiHosting.PublicPolicy);
     }
 
-    internal static IResult Error(int status, string message) =>
-        Results.Json(new ErrorDto(message), ApiJsonContext.Default.ErrorDto, statusCode: status);
+    internal static IResult Error(int status, string message) => ApiProblems.Problem(status, message);
 
+    // The path's id obeys the rules of an event's "user" (the route value is the percent-decoded path segment).
     private static IResult? ValidateUser(string userId) =>
-        string.IsNullOrWhiteSpace(userId) || userId.Length > ListeningEventJson.MaxIdLength
-            ? Error(StatusCodes.Status400BadRequest, $"user id must be 1 to {ListeningEventJson.MaxIdLength} characters")
+        EventIds.Problem(userId, "user id") is { } problem
+            ? Error(StatusCodes.Status400BadRequest, $"{problem}: a user id must be 1 to {ListeningEventJson.MaxIdLength} characters of text")
             : null;
 
     private static async Task<(T? Value, IResult? Error)> AskUser<T>(IRequiredActor<UserShardRegion> region, IUserMessage message, CancellationToken ct)

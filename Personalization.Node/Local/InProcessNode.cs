@@ -32,10 +32,14 @@ public sealed class InProcessNode : IAsyncDisposable
 
     public Task<IActorRef> UserRegionAsync() => App.Services.GetRequiredService<IRequiredActor<UserShardRegion>>().GetAsync();
 
-    /// <summary>Builds, starts and waits until ready; the engine logs warnings only.</summary>
-    public static async Task<InProcessNode> StartAsync(NodeOptions options, TimeSpan readyTimeout)
+    /// <summary>Builds, starts and waits until ready; the engine logs warnings only. <paramref name="configure"/> may replace services (tests).</summary>
+    public static async Task<InProcessNode> StartAsync(NodeOptions options, TimeSpan readyTimeout, Action<WebApplicationBuilder>? configure = null)
     {
-        var app = EngineHost.Build(options, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        var app = EngineHost.Build(options, b =>
+        {
+            b.Logging.SetMinimumLevel(LogLevel.Warning);
+            configure?.Invoke(b);
+        });
         await app.StartAsync();
         await NodeReadiness.WaitUntilReadyAsync(app.Services, readyTimeout, CancellationToken.None);
         return new InProcessNode(app, options);

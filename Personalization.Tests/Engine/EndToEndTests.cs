@@ -153,7 +153,6 @@ public sealed class EndToEndTests(EngineTestContext context) : IClassFixture<Eng
     private static async Task AssertBadRequest(HttpResponseMessage response, string reason)
     {
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var error = await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.ErrorDto);
-        Assert.Contains(reason, error!.Error);
+        Assert.Contains(reason, await Problems.DetailAsync(response));
     }
 }

@@ -46,7 +46,8 @@ public sealed class TestNode : IAsyncDisposable
         return options;
     }
 
-    public static async Task<TestNode> StartAsync(NodeOptions options) => new(await InProcessNode.StartAsync(options, TimeSpan.FromSeconds(60)));
+    public static async Task<TestNode> StartAsync(NodeOptions options, Action<WebApplicationBuilder>? configure = null) =>
+        new(await InProcessNode.StartAsync(options, TimeSpan.FromSeconds(60), configure));
 
     public Task<IActorRef> UserRegionAsync() => _node.UserRegionAsync();
 

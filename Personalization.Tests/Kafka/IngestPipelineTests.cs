@@ -125,21 +125,6 @@ public class IngestPipelineTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xuni
         await ingest.ShutdownAsync().WaitAsync(Long);
     }
 
-    [Fact]
-    public void Validation_reasons_are_sentences()
-    {
-        ConsumedRecord Record(string? key, string? value) =>
-            new("t", 0, 0, key is null ? null : Encoding.UTF8.GetBytes(key), value is null ? null : Encoding.UTF8.GetBytes(value), 5);
-
-        Assert.False(IngestRecordHandler.TryRead(Record("u", ""), out _, out _, out var empty));
-        Assert.StartsWith("empty value", empty);
-        Assert.False(IngestRecordHandler.TryRead(Record("u", "{\"item\":\"i\",\"type\":\"play\"}"), out _, out _, out var missing));
-        Assert.Equal("missing \"user\"", missing);
-        Assert.True(IngestRecordHandler.TryRead(Record("u", "{\"user\":\"u\",\"item\":\"i\",\"type\":\"skip\"}"), out var evt, out var keyMatched, out _));
-        Assert.True(keyMatched);
-        Assert.Equal(5, evt!.Timestamp); // the record time fills a missing ts
-    }
-
     private static string Header(ConsumeResult<byte[]?, byte[]?> record, string name) =>
         Encoding.UTF8.GetString(record.Message.Headers.GetLastBytes(name));
 }

@@ -22,6 +22,5 @@ public static class AdminEndpoints
         admin.MapAdminIngestEndpoints();
     }
 
-    internal static IResult Error(int status, string message) =>
-        Results.Json(new ErrorDto(message), AdminJsonContext.Default.ErrorDto, statusCode: status);
+    internal static IResult Error(int status, string message) => ApiProblems.Problem(status, message);
 }

@@ -60,6 +60,6 @@ internal sealed class ConsoleAccessFilter(ConsoleAccess access) : IEndpointFilte
             return await next(context);
         if (refusal.Status == StatusCodes.Status401Unauthorized)
             http.Response.Headers.WWWAuthenticate = "Bearer realm=\"personalization-admin\"";
-        return Results.Json(new ErrorDto(refusal.Message), AdminJsonContext.Default.ErrorDto, statusCode: refusal.Status);
+        return ApiProblems.Problem(refusal.Status, refusal.Message);
     }
 }
