@@ -26,6 +26,7 @@ public static class HttpApiHosting
             kestrel.Limits.MaxRequestLineSize = http.MaxRequestLineBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = http.MaxRequestHeadersBytes;
         });
+        builder.Services.AddSingleton(new LastAnswers());
         builder.Services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>(); // before AddProblemDetails: it comes first
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<HttpExceptionHandler>();

@@ -37,6 +37,12 @@ public static class NodeEnvironment
                 continue;
             }
 
+            if (value.GetType().DeclaringType == typeof(NodeOptions))
+            {
+                Add(env, $"{section}__{property.Name}", value); // a nested section (Cluster:Tls)
+                continue;
+            }
+
             env[$"{NodeOptions.Section}__{section}__{property.Name}"] = Convert.ToString(value, CultureInfo.InvariantCulture)!;
         }
     }

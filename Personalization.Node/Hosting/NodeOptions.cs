@@ -66,6 +66,14 @@ public sealed class NodeOptions
         [Range(0, 100_000)]
         public int RequestQueueLimit { get; set; } = 32;
 
+        /// <summary>
+        /// How long a recommendations query waits for the user's actor. Past it the answer is degraded but on time:
+        /// the last list this node served the user (with its age), else the popular items — never an error after
+        /// seconds (a shard moving after a node died takes ~20 s).
+        /// </summary>
+        [Range(10, 60_000)]
+        public int QueryTimeoutMs { get; set; } = 1000;
+
         /// <summary>The Retry-After of a 429, in seconds.</summary>
         [Range(1, 3600)]
         public int RetryAfterSeconds { get; set; } = 1;

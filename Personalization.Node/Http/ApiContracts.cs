@@ -6,7 +6,16 @@ public sealed record RecommendedItemDto(string ItemId, float Score);
 
 public sealed record ModelDto(string Name, string Version);
 
-public sealed record RecommendationsDto(string UserId, IReadOnlyList<RecommendedItemDto> Items, ModelDto Model, long EventsReflected, bool ColdStart);
+public sealed record RecommendationsDto(
+    string UserId,
+    IReadOnlyList<RecommendedItemDto> Items,
+    ModelDto Model,
+    long EventsReflected,
+    bool ColdStart,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DegradedDto? Degraded = null);
+
+/// <summary>Why an answer is not the user's live ranking, and how old the list it gives is (null: the popular items).</summary>
+public sealed record DegradedDto(string Reason, long? AgeMs);
 
 public sealed record RecentItemDto(string ItemId, string Type, long Ts);
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Personalization.Actors.Events;
+using Personalization.Actors.Model;
 using Personalization.Actors.Sessions;
 using Personalization.Actors.Sharding;
 using Personalization.Node.Hosting;
@@ -15,18 +16,25 @@ public static class UserEndpoints
 
     public static void MapUserEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/users/{userId}/recommendations", async (string userId, string? k, IRequiredActor<UserShardRegion> region, CancellationToken ct) =>
+        app.MapGet("/users/{userId}/recommendations", async (
+            string userId, string? k, IRequiredActor<UserShardRegion> region, LastAnswers lastAnswers, IModelProvider models, NodeOptions options,
+            CancellationToken ct) =>
         {
             if (ValidateUser(userId) is { } bad) return bad;
             var count = 10;
             if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count < 1 || count > MaxK))
                 return Error(StatusCodes.Status400BadRequest, $"k must be an integer from 1 to {MaxK}, got \"{ReasonText.Quote(k)}\"");
-            var answer = await AskUser<Recommendations>(region, new GetRecommendations(userId, count), ct);
-            if (answer.Error is not null) return answer.Error;
-            var r = answer.Value!;
-            return Results.Json(
-                new RecommendationsDto(r.UserId, r.Items.Select(i => new RecommendedItemDto(i.ItemId, i.Score)).ToArray(), new ModelDto(r.ModelName, r.ModelVersion), r.EventsReflected, r.ColdStart),
-                ApiJsonContext.Default.RecommendationsDto);
+            var budget = TimeSpan.FromMilliseconds(options.Http.QueryTimeoutMs);
+            var answer = await AskUser<Recommendations>(region, new GetRecommendations(userId, count), ct, budget);
+            if (answer.Value is { } live)
+            {
+                lastAnswers.Remember(live, Environment.TickCount64);
+                return Results.Json(Dto(live, count, null), ApiJsonContext.Default.RecommendationsDto);
+            }
+
+            return DegradedAnswers.For(userId, count, answer.Why!, lastAnswers, models) is { } degraded
+                ? Results.Json(degraded, ApiJsonContext.Default.RecommendationsDto)
+                : answer.Error!;
         }).RequireRateLimiting(HttpApiHosting.PublicPolicy);
 
         app.MapGet("/users/{userId}/session", async (string userId, IRequiredActor<UserShardRegion> region, CancellationToken ct) =>
@@ -62,23 +70,32 @@ public static class UserEndpoints
             ? Error(StatusCodes.Status400BadRequest, $"{problem}: a user id must be 1 to {ListeningEventJson.MaxIdLength} characters of text")
             : null;
 
-    private static async Task<(T? Value, IResult? Error)> AskUser<T>(IRequiredActor<UserShardRegion> region, IUserMessage message, CancellationToken ct)
+    internal static RecommendationsDto Dto(Recommendations r, int k, DegradedDto? degraded) => new(
+        r.UserId, r.Items.Take(k).Select(i => new RecommendedItemDto(i.ItemId, i.Score)).ToArray(), new ModelDto(r.ModelName, r.ModelVersion),
+        r.EventsReflected, r.ColdStart, degraded);
+
+    /// <summary>The user actor's answer, or why there is none (<c>Why</c>, for a degraded answer) and the error to give otherwise.</summary>
+    private static async Task<(T? Value, string? Why, IResult? Error)> AskUser<T>(
+        IRequiredActor<UserShardRegion> region, IUserMessage message, CancellationToken ct, TimeSpan? timeout = null)
         where T : class
     {
+        var budget = timeout ?? AskTimeout;
         try
         {
             var shardRegion = await region.GetAsync(ct);
-            var reply = await shardRegion.Ask<object>(message, AskTimeout, ct);
+            var reply = await shardRegion.Ask<object>(message, budget, ct);
             return reply switch
             {
-                T value => (value, null),
-                Status.Failure failure => (null, Error(StatusCodes.Status503ServiceUnavailable, $"the user's actor could not answer: {failure.Cause.Message}")),
-                _ => (null, Error(StatusCodes.Status500InternalServerError, $"unexpected answer {reply.GetType().Name}")),
+                T value => (value, null, null),
+                Status.Failure failure => (null, $"the user's actor could not answer: {ReasonText.Bounded(failure.Cause.Message)}",
+                    Error(StatusCodes.Status503ServiceUnavailable, $"the user's actor could not answer: {ReasonText.Bounded(failure.Cause.Message)}")),
+                _ => (null, null, Error(StatusCodes.Status500InternalServerError, $"unexpected answer {reply.GetType().Name}")),
             };
         }
         catch (AskTimeoutException)
         {
-            return (null, Error(StatusCodes.Status503ServiceUnavailable, $"the user's actor did not answer within {AskTimeout.TotalSeconds:0} s (node starting, rebalancing or overloaded); retry"));
+            return (null, $"the user's actor did not answer within {budget.TotalMilliseconds:0} ms (its shard is moving, or the node is starting or overloaded)",
+                Error(StatusCodes.Status503ServiceUnavailable, $"the user's actor did not answer within {budget.TotalSeconds:0.#} s (node starting, rebalancing or overloaded); retry"));
         }
     }
 }

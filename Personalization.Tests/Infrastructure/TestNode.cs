@@ -43,6 +43,9 @@ public sealed class TestNode : IAsyncDisposable
         options.Model.Path = RepositoryPaths.DefaultModel;
         options.Sessions.CheckpointIntervalSeconds = 0.2;
         options.Sessions.CheckpointEveryEvents = 50;
+        // Tests compare live answers with the offline replay: on a loaded CI machine a first query (recovery, then a
+        // ranking) can take longer than the production budget, and would come back degraded.
+        options.Http.QueryTimeoutMs = 10_000;
         return options;
     }
 
