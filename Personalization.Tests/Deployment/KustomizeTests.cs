@@ -131,10 +131,22 @@ public sealed class KustomizeTests
         var options = BindOptions(m);
         Assert.Null(NodeConfiguration.Validate(options));
         Assert.Equal("0.0.0.0", options.Http.Host);
-        Assert.Equal("0.0.0.0", options.Cluster.Hostname);
         Assert.Equal(options.Http.Port, m.ContainerPort("http"));
+        Assert.True(options.Http.AdminPort > 0, $"k8s/{target}: Http:AdminPort is not set: the admin API would be served on the port the client Service exposes");
+        Assert.Equal(options.Http.AdminPort, m.ContainerPort("admin"));
         Assert.Equal(options.Cluster.Port, m.ContainerPort("remoting"));
         Assert.True(options.Kafka.Consume, $"k8s/{target}: Kafka:Consume is false: the StatefulSet's pods are the consumers");
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void Remoting_binds_to_the_pods_own_IP_from_the_downward_API(string target)
+    {
+        var env = Kustomize.Render(target).Environment().ToList();
+        var hostname = env.SingleOrDefault(e => e.Name == Prefix + "Cluster__Hostname");
+        Assert.True(hostname is { Source: EnvSource.Literal, Value: "$(POD_IP)" }, $"k8s/{target}: {Prefix}Cluster__Hostname must be $(POD_IP) (not 0.0.0.0)");
+        var podIp = env.FindIndex(e => e is { Name: "POD_IP", Source: EnvSource.Field, RefKey: "status.podIP" });
+        Assert.True(podIp >= 0 && podIp < env.IndexOf(hostname!), $"k8s/{target}: POD_IP must come from the downward API (status.podIP) before it is used");
     }
 
     [Theory]
