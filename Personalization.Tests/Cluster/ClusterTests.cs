@@ -82,6 +82,9 @@ public sealed class ClusterTests(PostgresFixture postgres, EngineTestContext con
         await WaitUntilSomeAppliedAsync(cluster.Node(0), workload);
         var killedAt = Stopwatch.StartNew();
         var orphaned = (await cluster.Node(2).Http.GetFromJsonAsync("/cluster/shards", ApiJsonContext.Default.NodeShardsDto))!.Partitions;
+        using var failover = new CancellationTokenSource();
+        var availability = QueryAvailability.MeasureAsync(cluster.Node(0).Http,
+            orphaned.Select(p => LocalClusterHarness.UserOfPartition(p, "asked")).ToArray(), failover.Token);
         await cluster.KillAsync(2);
 
         // Ingestion has resumed for the dead node's partitions once a fresh event of each of them is applied.
@@ -98,6 +101,12 @@ public sealed class ClusterTests(PostgresFixture postgres, EngineTestContext con
         }
 
         output.WriteLine($"kill -9 → ingestion resumed for partitions [{string.Join(",", orphaned)}] after {killedAt.Elapsed.TotalSeconds:0.0} s");
+        await failover.CancelAsync();
+        var queries = await availability;
+        output.WriteLine($"queries for the killed node's users meanwhile: {queries}");
+        // Every query is answered — live, or degraded within the 1 s budget — never an error or a wait of seconds.
+        Assert.Equal(queries.Total, queries.Ok);
+        Assert.True(queries.MaxLatency < TimeSpan.FromSeconds(3), $"slowest answer {queries.MaxLatency.TotalMilliseconds:0} ms");
         await produce;
         await EngineAssertions.WaitUntilAllAppliedAsync(cluster.Node(1).Http, workload, ApplyTimeout);
         await EngineAssertions.AssertMatchesOfflineReplayAsync(cluster.Node(0).Http, workload, context.Offline);

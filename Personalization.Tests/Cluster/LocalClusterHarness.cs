@@ -51,6 +51,7 @@ public sealed class LocalClusterHarness : IAsyncDisposable
             o.Cluster.StableAfterSeconds = 3;
             o.Kafka.RedeliveryTimeoutSeconds = 10;
             o.Sessions.CheckpointIntervalSeconds = 0.5;
+            o.Http.QueryTimeoutMs = 1000; // the production budget: failover is where it matters
             return o;
         }).ToArray();
         return new LocalClusterHarness(options, bootstrap, topic);

@@ -32,12 +32,23 @@ public static class EngineAssertions
             Assert.Equal(items.TakeLast(RecentCapacity), session.RecentItems.Select(r => r.ItemId));
             Assert.Equal(items.Count(i => offline.Vocabulary.IndexOf(i) > 0), session.ModelSteps);
 
-            var answer = await http.GetFromJsonAsync($"/users/{user}/recommendations?k=10", ApiJsonContext.Default.RecommendationsDto);
+            var answer = await LiveRecommendationsAsync(http, user);
             var expected = offline.TopK(items, 10, RecentCapacity);
             Assert.False(answer!.ColdStart);
             Assert.Equal(items.Count, answer.EventsReflected);
             Assert.Equal(expected.Select(e => offline.Vocabulary.IdAt(e.Index)), answer.Items.Select(i => i.ItemId));
             for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i].Score, answer.Items[i].Score, 1e-4f);
+        }
+    }
+
+    /// <summary>The user's live answer: a degraded one (the actor did not answer within the query budget) is asked again.</summary>
+    private static async Task<RecommendationsDto> LiveRecommendationsAsync(HttpClient http, string user)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var answer = (await http.GetFromJsonAsync($"/users/{user}/recommendations?k=10", ApiJsonContext.Default.RecommendationsDto))!;
+            if (answer.Degraded is null || DateTime.UtcNow > deadline) return answer;
         }
     }
 }
