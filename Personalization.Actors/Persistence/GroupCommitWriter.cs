@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Personalization.Actors.Telemetry;
 
 namespace Personalization.Actors.Persistence;
 
@@ -147,6 +149,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             }
             catch (Exception e) when (IsTransient(e) && DateTime.UtcNow + backoff < deadline)
             {
+                EngineMetrics.CheckpointWriteRetries.Inc();
                 await Task.Delay(backoff).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             }
@@ -155,10 +158,12 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
     /// <summary>
     /// The provider's own verdict (Npgsql: I/O, socket, timeout, "cannot connect now"…), plus PostgreSQL's
-    /// operator-intervention class 57P (admin shutdown, crash shutdown, starting up) and connection class 08.
+    /// operator-intervention class 57P (admin shutdown, crash shutdown, starting up) and connection class 08, and
+    /// SQLite's "database or disk is full" (space can come back; SQLite leaves the database intact).
     /// </summary>
     internal static bool IsTransient(Exception e) => e switch
     {
+        SqliteException { SqliteErrorCode: 13 } => true, // SQLITE_FULL
         DbException db => db.IsTransient || db.SqlState is { } state && (state.StartsWith("57P", StringComparison.Ordinal) || state.StartsWith("08", StringComparison.Ordinal)),
         TimeoutException => true,
         _ => e.InnerException is { } inner && IsTransient(inner),

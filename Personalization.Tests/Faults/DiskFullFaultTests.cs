@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Telemetry;
 using Personalization.Tests.Infrastructure;
 using Xunit;
 
@@ -28,10 +29,13 @@ public sealed class DiskFullFaultTests(FaultContext context)
         var produce = stream.ProduceAsync();
         await FaultProbe.WaitUntilAppliedAsync(node.Http, stream, stream.Workload.Events.Count / 4);
 
+        var retriesBefore = EngineMetrics.CheckpointWriteRetries.Value;
         var outage = Stopwatch.StartNew();
         var filler = disk.Fill();
         var queries = QueryProbe.Start(node.Http, stream.Workload.ItemsByUser.Keys.Take(10).ToList());
         await Task.Delay(TimeSpan.FromSeconds(FaultSettings.OutageSeconds)); // the fault's own duration
+        // The full disk is visible while it lasts (the node itself runs in this process: same metrics registry).
+        var retried = EngineMetrics.CheckpointWriteRetries.Value - retriesBefore;
         File.Delete(filler);
         await queries.StopAsync();
 
@@ -40,8 +44,9 @@ public sealed class DiskFullFaultTests(FaultContext context)
         await produce;
         await FaultVerdict.AssertRecoveredAsync($"SQLite disk full {FaultSettings.OutageSeconds:0} s (16 MB tmpfs)", "sqlite", stream, node.Http,
             options.Kafka.GroupId, context.Offline, sinceFaultEnd, faultSeconds,
-            $"queries while full: {queries.Answered} answered, {queries.Failures.Count} failed; integrity_check: {IntegrityCheck(database)}");
+            $"queries while full: {queries.Answered} answered, {queries.Failures.Count} failed; integrity_check: {IntegrityCheck(database)}; {retried} checkpoint batches retried while full");
         Assert.Equal("ok", IntegrityCheck(database));
+        Assert.True(retried > 0, "no checkpoint write met the full disk: the fault did not happen");
         Assert.True(queries.Answered > 0, "no query was answered while the disk was full");
         Assert.True(queries.Failures.Count == 0, $"{queries.Failures.Count} queries failed while the disk was full, first: {queries.Failures.FirstOrDefault()}");
         await queries.DisposeAsync();
