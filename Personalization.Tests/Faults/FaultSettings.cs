@@ -7,10 +7,10 @@ namespace Personalization.Tests.Faults;
 public static class FaultSettings
 {
     /// <summary>Users of the sample whose whole histories are streamed (PZ_FAULT_USERS).</summary>
-    public static int Users => Int("PZ_FAULT_USERS", 60);
+    public static int Users => Int("PZ_FAULT_USERS", 100);
 
     /// <summary>How long the stream is spread over (PZ_FAULT_STREAM_SECONDS), so the fault lands in the middle of it.</summary>
-    public static double StreamSeconds => Double("PZ_FAULT_STREAM_SECONDS", 8);
+    public static double StreamSeconds => Double("PZ_FAULT_STREAM_SECONDS", 10);
 
     /// <summary>How long an outage lasts (PZ_FAULT_OUTAGE_SECONDS; issue 11 asks 30 s, the soak uses that).</summary>
     public static double OutageSeconds => Double("PZ_FAULT_OUTAGE_SECONDS", 8);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The fault-injection suite of issue 11 (Personalization.Tests/Faults), then its Markdown table.
 #
-#   bash bench/faults/run.sh            # the in-suite sizes: ~60 users, 8 s outages, each fault once
+#   bash bench/faults/run.sh            # the in-suite sizes: 100 users over 10 s, 8 s outages, each fault once
 #   SOAK=1 bash bench/faults/run.sh     # the soak: 200 users over 60 s, 30 s outages, every fault 3 times
 #   bash bench/faults/run.sh --report   # only render the table of the last run
+#   FAULT=Every_broker_down SOAK=1 bash bench/faults/run.sh   # one fault only (part of its test name)
 #
 # Sizes come from PZ_FAULT_USERS, PZ_FAULT_STREAM_SECONDS, PZ_FAULT_OUTAGE_SECONDS, PZ_FAULT_REPEAT,
 # PZ_FAULT_RECOVER_SECONDS (see Personalization.Tests/Faults/FaultSettings.cs); records go to PZ_FAULT_RESULTS
@@ -24,7 +25,7 @@ if [[ "${1:-}" != "--report" ]]; then
   nice -n 5 dotnet build Personalization.sln -c Release -v q -nologo
   started=$(date +%s)
   status=0
-  nice -n 5 dotnet test Personalization.Tests -c Release --no-build --filter "FullyQualifiedName~Faults" || status=$?
+  nice -n 5 dotnet test Personalization.Tests -c Release --no-build --filter "FullyQualifiedName~Faults${FAULT:+&FullyQualifiedName~$FAULT}" || status=$?
   echo "fault suite: $(( $(date +%s) - started )) s, exit $status" >&2
 fi
 
