@@ -49,7 +49,7 @@ public sealed class DatabaseFaultTests(FaultContext context) : IDisposable
         var live = await UsersWithStateAsync(node.Http, stream);
 
         var outage = Stopwatch.StartNew();
-        var queries = QueryProbe.Start(node.Http, live);
+        await using var queries = QueryProbe.Start(node.Http, live);
         try
         {
             await begin();
@@ -68,7 +68,6 @@ public sealed class DatabaseFaultTests(FaultContext context) : IDisposable
             $"queries during the outage: {queries.Answered} answered, {queries.Failures.Count} failed");
         Assert.True(queries.Answered > 0, "no query was answered during the outage");
         Assert.True(queries.Failures.Count == 0, $"{queries.Failures.Count} queries failed during the outage, first: {queries.Failures.FirstOrDefault()}");
-        await queries.DisposeAsync();
     }
 
     /// <summary>Users that have applied events, so their state lives in their actor, not only in the database.</summary>

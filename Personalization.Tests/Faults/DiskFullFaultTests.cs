@@ -32,7 +32,7 @@ public sealed class DiskFullFaultTests(FaultContext context)
         var retriesBefore = EngineMetrics.CheckpointWriteRetries.Value;
         var outage = Stopwatch.StartNew();
         var filler = disk.Fill();
-        var queries = QueryProbe.Start(node.Http, stream.Workload.ItemsByUser.Keys.Take(10).ToList());
+        await using var queries = QueryProbe.Start(node.Http, stream.Workload.ItemsByUser.Keys.Take(10).ToList());
         await Task.Delay(TimeSpan.FromSeconds(FaultSettings.OutageSeconds)); // the fault's own duration
         // The full disk is visible while it lasts (the node itself runs in this process: same metrics registry).
         var retried = EngineMetrics.CheckpointWriteRetries.Value - retriesBefore;
@@ -49,7 +49,6 @@ public sealed class DiskFullFaultTests(FaultContext context)
         Assert.True(retried > 0, "no checkpoint write met the full disk: the fault did not happen");
         Assert.True(queries.Answered > 0, "no query was answered while the disk was full");
         Assert.True(queries.Failures.Count == 0, $"{queries.Failures.Count} queries failed while the disk was full, first: {queries.Failures.FirstOrDefault()}");
-        await queries.DisposeAsync();
     }
 
     private static string IntegrityCheck(string database)

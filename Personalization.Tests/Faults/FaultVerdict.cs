@@ -13,6 +13,7 @@ namespace Personalization.Tests.Faults;
 /// dead-lettered, the group committed to the end of every partition), measures loss and double application per user,
 /// writes the <see cref="FaultReport"/> — also when recovery failed, so a bad run still leaves its numbers — and then
 /// requires zero loss, zero duplicates, a complete DLQ, and every user equal to the offline replay.
+/// <c>describe</c> adds what only the fault's test can measure once the engine caught up (e.g. events re-delivered).
 /// </summary>
 public static class FaultVerdict
 {

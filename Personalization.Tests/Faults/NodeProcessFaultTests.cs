@@ -42,6 +42,7 @@ public sealed class NodeProcessFaultTests(FaultContext context) : IDisposable
                 await node.KillAsync();
                 killed++;
                 await node.DisposeAsync();
+                node = null;
                 options.Http.Port = 0;
                 node = await NodeProcess.StartAsync(options);
             }
@@ -68,16 +69,17 @@ public sealed class NodeProcessFaultTests(FaultContext context) : IDisposable
         Assert.True(stream.Workload.Events.Count > 3 * bound, "the stream must be larger than the bound for the bound to mean something");
         var produce = stream.ProduceAsync();
         var sinceFaultEnd = new Stopwatch();
-        var stopWatch = Stopwatch.StartNew();
+        var drain = Stopwatch.StartNew();
         LocalNodeProcess? node = null;
         try
         {
             node = await NodeProcess.StartAsync(options);
             await FaultProbe.WaitUntilAppliedAsync(node.Http, stream, stream.Workload.Events.Count / 3);
-            stopWatch.Restart();
+            drain.Restart();
             await node.StopAsync(TimeSpan.FromSeconds(60));
-            var stopSeconds = stopWatch.Elapsed.TotalSeconds;
+            var stopSeconds = drain.Elapsed.TotalSeconds;
             await node.DisposeAsync();
+            node = null;
             options.Http.Port = 0;
             node = await NodeProcess.StartAsync(options);
             sinceFaultEnd.Start();

@@ -27,15 +27,11 @@ public sealed class QueryProbe : IAsyncDisposable
     /// <summary>Stops asking; returns once the last query is done.</summary>
     public async Task StopAsync()
     {
-        await _stop.CancelAsync();
+        if (!_stop.IsCancellationRequested) await _stop.CancelAsync();
         await _loop;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        _stop.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await StopAsync(); // the token source holds no timer: nothing to dispose
 
     private async Task LoopAsync(HttpClient http, IReadOnlyList<string> users)
     {
