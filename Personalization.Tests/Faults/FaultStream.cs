@@ -55,11 +55,11 @@ public sealed class FaultStream : IDisposable
         return new FaultStream(broker, topic, partitions, SampleWorkload.Take(users ?? FaultSettings.Users));
     }
 
-    /// <summary>Produces the whole stream, paced; completes when the broker acknowledged every record.</summary>
-    public async Task ProduceAsync(CancellationToken cancellationToken = default)
+    /// <summary>Produces the whole stream, paced over <paramref name="over"/> (default <see cref="FaultSettings.StreamSeconds"/>); completes when the broker acknowledged every record.</summary>
+    public async Task ProduceAsync(TimeSpan? over = null, CancellationToken cancellationToken = default)
     {
         var chunkSize = Math.Max(1, (Workload.Events.Count + Chunks - 1) / Chunks);
-        var pause = TimeSpan.FromSeconds(FaultSettings.StreamSeconds / Chunks);
+        var pause = (over ?? TimeSpan.FromSeconds(FaultSettings.StreamSeconds)) / Chunks;
         var chunk = 0;
         foreach (var events in Workload.Events.Chunk(chunkSize))
         {

@@ -8,7 +8,7 @@
 #
 # Sizes come from PZ_FAULT_USERS, PZ_FAULT_STREAM_SECONDS, PZ_FAULT_OUTAGE_SECONDS, PZ_FAULT_REPEAT,
 # PZ_FAULT_RECOVER_SECONDS (see Personalization.Tests/Faults/FaultSettings.cs); records go to PZ_FAULT_RESULTS
-# (default bench/faults/results/faults.jsonl), the table to bench/faults/results/faults.md.
+# (default bench/faults/results/faults.jsonl), the table next to it (faults.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=bench/faults/results
@@ -29,5 +29,5 @@ if [[ "${1:-}" != "--report" ]]; then
   echo "fault suite: $(( $(date +%s) - started )) s, exit $status" >&2
 fi
 
-python3 bench/faults/report.py "$PZ_FAULT_RESULTS" | tee "$out/faults.md"
+python3 bench/faults/report.py "$PZ_FAULT_RESULTS" | tee "${PZ_FAULT_RESULTS%.jsonl}.md"
 exit "${status:-0}"
