@@ -43,4 +43,7 @@ public static class EngineMetrics
 
     public static readonly Counter StepFailures = Metrics.CreateCounter(
         "personalization_model_step_failures_total", "Model steps that failed and were retried.");
+
+    public static readonly Counter CheckpointWriteRetries = Metrics.CreateCounter(
+        "personalization_checkpoint_write_retries_total", "Checkpoint batches written again after a transient database error (down, restarting, disk full).");
 }

@@ -68,6 +68,30 @@ public sealed class GroupCommitWriterTests
     }
 
     [Fact]
+    public async Task A_transient_database_error_is_retried_and_the_write_completes_once_the_database_answers()
+    {
+        var table = new GatedTable { TransientFailures = 3 };
+        table.Release();
+        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+
+        var stale = await writer.WriteAsync([Row("user-a", 1)]).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Empty(stale);
+        Assert.Equal([1], table.BatchSizes);
+    }
+
+    [Fact]
+    public async Task A_transient_error_that_outlasts_the_retry_window_fails_the_write()
+    {
+        var table = new GatedTable { TransientFailures = int.MaxValue };
+        table.Release();
+        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000, transientRetryWindow: TimeSpan.FromMilliseconds(500));
+
+        await Assert.ThrowsAsync<DatabaseGoneException>(() => writer.WriteAsync([Row("user-a", 1)]).WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Empty(table.BatchSizes);
+    }
+
+    [Fact]
     public async Task Stale_rows_are_reported_to_the_write_they_came_from()
     {
         var table = new GatedTable { StaleIds = { "user-b" } };
@@ -133,6 +157,9 @@ public sealed class GroupCommitWriterTests
 
         public bool FailNext { get; set; }
 
+        /// <summary>Commits that fail with a transient error (the database restarting) before one succeeds.</summary>
+        public int TransientFailures { get; set; }
+
         public Task CommitStarted => _started.Task;
 
         public void Release() => _gate.TrySetResult();
@@ -149,6 +176,12 @@ public sealed class GroupCommitWriterTests
                 throw new InvalidOperationException("disk full");
             }
 
+            if (TransientFailures > 0)
+            {
+                TransientFailures--;
+                throw new DatabaseGoneException();
+            }
+
             BatchSizes.Add(rows.Count);
             LastBatch = rows.Select(r => (r.PersistenceId, r.SequenceNr)).ToList();
             return Enumerable.Range(0, rows.Count).Where(i => StaleIds.Contains(rows[i].PersistenceId)).ToArray();
@@ -160,5 +193,11 @@ public sealed class GroupCommitWriterTests
         public Task DeleteToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>What a provider throws when the server refuses or cuts the connection.</summary>
+    private sealed class DatabaseGoneException() : System.Data.Common.DbException("connection refused")
+    {
+        public override bool IsTransient => true;
     }
 }
