@@ -89,6 +89,9 @@ def parse_args(argv=None):
                    help="torch intra-op threads (1: on a shared 2-core machine 2 threads measured ~2x slower; "
                         "results are bit-reproducible for a given thread count)")
     p.add_argument("--no-export", action="store_true", help="train + evaluate only (exploration)")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse seeds already finished by an earlier run with the same configuration and data "
+                        "(saved in <out>.runs/)")
     p.add_argument("--no-test", action="store_true",
                    help="(exploration, with --no-export) skip the test split: choices are made on validation only")
     p.add_argument("--report-json", default=None, help="(with --no-export) write the report here")
@@ -154,11 +157,15 @@ def fmt(m: Dict[str, Dict[str, float]]) -> str:
     return s
 
 
+def new_model(args, ds: D.Dataset) -> GRURec:
+    return GRURec(ds.item_count, emb_dim=args.emb_dim, hidden=args.hidden, layers=args.layers,
+                  emb_dropout=args.emb_dropout, out_dropout=args.out_dropout, proj=args.proj,
+                  init_std=args.init_std)
+
+
 def train_one(args, ds: D.Dataset, split: D.Split, tasks, seed: int, log=print):
     set_seed(seed)
-    model = GRURec(ds.item_count, emb_dim=args.emb_dim, hidden=args.hidden, layers=args.layers,
-                   emb_dropout=args.emb_dropout, out_dropout=args.out_dropout, proj=args.proj,
-                   init_std=args.init_std)
+    model = new_model(args, ds)
     opt_cls = torch.optim.AdamW if args.optimizer == "adamw" else torch.optim.Adam
     opt = opt_cls(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     windows = make_windows(split.train, args.max_len, args.windows)
@@ -226,6 +233,27 @@ def train_one(args, ds: D.Dataset, split: D.Split, tasks, seed: int, log=print):
                    "history": history}
 
 
+def trained_seed(args, ds, split, tasks, seed: int, hp: dict):
+    """train_one, or (--resume) the finished result of the same seed, configuration and data saved
+    by an earlier, interrupted run in <out>.runs/: a 3-seed run on a busy machine can then be
+    completed seed by seed."""
+    key = hashlib.sha1(json.dumps({"hp": hp, "data_md5": ds.md5, "test": not args.no_test}, sort_keys=True)
+                       .encode()).hexdigest()[:10]
+    path = os.path.join(os.path.abspath(args.out).rstrip("/") + ".runs", f"{key}-seed{seed}.pt")
+    if args.resume and os.path.exists(path):
+        saved = torch.load(path)
+        model = new_model(args, ds)
+        model.load_state_dict(saved["state_dict"])
+        model.eval()
+        print(f"[seed {seed}] reused {path} (best epoch {saved['run']['best_epoch']})", flush=True)
+        return model, saved["run"]
+    model, run = train_one(args, ds, split, tasks, seed, log=lambda msg: print(msg, flush=True))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "run": run}, path + ".tmp")
+    os.replace(path + ".tmp", path)
+    return model, run
+
+
 def mean_std(runs, split_name="test"):
     out = {}
     for kind in ("sampled", "full"):
@@ -269,11 +297,14 @@ def main(argv=None):
           "windows": args.windows, "max_epochs": args.max_epochs, "patience": args.patience,
           "select": args.select, "clip": args.clip, "init_std": args.init_std,
           "loss": "full softmax cross-entropy" if not 0 < args.negatives < ds.item_count - 1 else
-                  f"sampled softmax cross-entropy, {args.negatives} uniform shared negatives",
-          "optimizer": "Adam", "tied_embeddings": True}
+                  f"sampled softmax cross-entropy, {args.negatives} shared negatives, " +
+                  ("uniform" if args.neg_alpha == 0 else f"q ~ (count + 1)^{args.neg_alpha:g} with log-Q correction"),
+          "negatives": args.negatives, "neg_alpha": args.neg_alpha, "optimizer": args.optimizer,
+          "warmup_epochs": args.warmup_epochs, "lr_decay": args.lr_decay, "val_users": args.val_users,
+          "tied_embeddings": True}
     runs, models = [], {}
     for s in seeds:
-        m, r = train_one(args, ds, split, tasks, s, log=lambda msg: print(msg, flush=True))
+        m, r = trained_seed(args, ds, split, tasks, s, hp)
         runs.append(r)
         models[s] = m
     shipped = max(runs, key=lambda r: r["valid"][args.select]["ndcg@10"])["seed"]
