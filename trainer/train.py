@@ -59,24 +59,25 @@ def parse_args(argv=None):
     p.add_argument("--init-std", type=float, default=0.05)
     p.add_argument("--lr", type=float, default=5e-3)
     p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--batch-size", type=int, default=256, help="sequences per batch")
+    p.add_argument("--batch-size", type=int, default=64, help="training windows per batch")
     p.add_argument("--max-len", type=int, default=50, help="training window length (targets per window)")
     p.add_argument("--windows", choices=["all", "last"], default="all",
                    help="long training sequences: cut into consecutive windows (all) or keep only the last")
-    p.add_argument("--epochs", type=int, default=60, dest="max_epochs", help="maximum epochs")
+    p.add_argument("--epochs", type=int, default=12, dest="max_epochs",
+                   help="maximum epochs (also the cosine horizon)")
     p.add_argument("--patience", type=int, default=3, help="early stopping: epochs without validation gain")
-    p.add_argument("--select", choices=["sampled", "full"], default="sampled",
+    p.add_argument("--select", choices=["sampled", "full"], default="full",
                    help="validation NDCG@10 used for model selection / early stopping")
     p.add_argument("--negatives", type=int, default=2048,
                    help="K > 0: sampled softmax, the true item against K uniformly drawn items shared by the "
                         "batch (default 2048; falls back to full softmax when K >= N-1); 0: full softmax "
                         "cross-entropy over all items (~10x slower per epoch)")
-    p.add_argument("--neg-alpha", type=float, default=0.0,
+    p.add_argument("--neg-alpha", type=float, default=1.0,
                    help="negative proposal q ~ (training count + 1) ** alpha, with log-Q correction "
-                        "(0 = uniform, 1 = popularity)")
+                        "(0 = uniform, 1 = popularity, the default)")
     p.add_argument("--optimizer", choices=["adam", "adamw"], default="adam")
     p.add_argument("--warmup-epochs", type=float, default=0.0, help="linear LR warm-up (epochs, fractional ok)")
-    p.add_argument("--lr-decay", choices=["none", "cosine"], default="none",
+    p.add_argument("--lr-decay", choices=["none", "cosine"], default="cosine",
                    help="cosine: LR decays to 0 at --epochs (after the warm-up)")
     p.add_argument("--val-full", action="store_true",
                    help="also compute full-ranking validation metrics every epoch (slower; always done "
@@ -85,9 +86,8 @@ def parse_args(argv=None):
                    help="per-epoch validation (early stopping, selection) on this fixed random subset of the "
                         "validation users (0 = all); the selected epoch is then evaluated on all users")
     p.add_argument("--clip", type=float, default=5.0)
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch intra-op threads (1: on a shared 2-core machine 2 threads measured ~2x slower; "
-                        "results are bit-reproducible for a given thread count)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="torch intra-op threads (results are bit-reproducible for a given thread count)")
     p.add_argument("--no-export", action="store_true", help="train + evaluate only (exploration)")
     p.add_argument("--resume", action="store_true",
                    help="reuse seeds already finished by an earlier run with the same configuration and data "
@@ -185,6 +185,7 @@ def train_one(args, ds: D.Dataset, split: D.Split, tasks, seed: int, log=print):
         te = time.time()
         perm = torch.randperm(len(windows), generator=g).tolist()
         nb = (len(perm) + args.batch_size - 1) // args.batch_size
+        quarters = {nb // 4, nb // 2, 3 * nb // 4} - {0}
         tot, cnt = 0.0, 0
         for b in range(nb):
             idx = perm[b * args.batch_size:(b + 1) * args.batch_size]
@@ -202,6 +203,9 @@ def train_one(args, ds: D.Dataset, split: D.Split, tasks, seed: int, log=print):
             cnt += len(y)
             if sys.stdout.isatty() and (b % 20 == 0 or b == nb - 1):
                 print(f"\r  epoch {epoch} batch {b + 1}/{nb} loss {tot / cnt:.4f}", end="", flush=True)
+            elif not sys.stdout.isatty() and b + 1 in quarters:    # logs: a line per quarter epoch
+                log(f"[seed {seed}]   epoch {epoch} {100 * (b + 1) // nb}% loss {tot / cnt:.4f} "
+                    f"{time.time() - te:.0f}s")
         if sys.stdout.isatty():
             print("\r", end="")
         train_s = time.time() - te
