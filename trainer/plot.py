@@ -15,21 +15,22 @@ def plot_curves(runs: List[dict], path: str, title: str) -> bool:
         print("matplotlib not installed (apt-get install python3-matplotlib): training curve not drawn")
         return False
     fig, ax = plt.subplots(1, 3, figsize=(15, 4.2))
-    for r in runs:
+    for i, r in enumerate(runs):
+        c = f"C{i}"
         h = r["history"]
         ep = [x["epoch"] for x in h]
         lab = f"seed {r['seed']}"
-        ax[0].plot(ep, [x["loss"] for x in h], marker=".", label=lab)
+        ax[0].plot(ep, [x["loss"] for x in h], marker=".", color=c, label=lab)
         if all("full" in x["valid"] for x in h):
-            ax[1].plot(ep, [x["valid"]["full"]["ndcg@10"] for x in h], marker=".", label=f"{lab} NDCG@10")
-            ax[1].plot(ep, [x["valid"]["full"]["hr@10"] for x in h], ls="--", label=f"{lab} HR@10")
-        ax[2].plot(ep, [x["valid"]["sampled"]["ndcg@10"] for x in h], marker=".", label=f"{lab} NDCG@10")
-        ax[2].plot(ep, [x["valid"]["sampled"]["hr@10"] for x in h], ls="--", label=f"{lab} HR@10")
+            ax[1].plot(ep, [x["valid"]["full"]["ndcg@10"] for x in h], marker=".", color=c, label=f"{lab} NDCG@10")
+            ax[1].plot(ep, [x["valid"]["full"]["hr@10"] for x in h], ls="--", color=c, label=f"{lab} HR@10")
+        ax[2].plot(ep, [x["valid"]["sampled"]["ndcg@10"] for x in h], marker=".", color=c, label=f"{lab} NDCG@10")
+        ax[2].plot(ep, [x["valid"]["sampled"]["hr@10"] for x in h], ls="--", color=c, label=f"{lab} HR@10")
         for a in ax[1:]:
-            a.axvline(r["best_epoch"], color="grey", lw=0.5)
+            a.axvline(r["best_epoch"], color=c, lw=0.5)
     ax[0].set_title("training loss")
-    ax[1].set_title("validation, full ranking")
-    ax[2].set_title("validation, sampled (100 negatives)")
+    ax[1].set_title("validation (per-epoch users), full ranking")
+    ax[2].set_title("validation (per-epoch users), sampled (100 negatives)")
     for a in ax:
         a.set_xlabel("epoch")
         a.grid(alpha=0.3)
