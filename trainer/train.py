@@ -63,7 +63,7 @@ def parse_args(argv=None):
     p.add_argument("--max-len", type=int, default=50, help="training window length (targets per window)")
     p.add_argument("--windows", choices=["all", "last"], default="all",
                    help="long training sequences: cut into consecutive windows (all) or keep only the last")
-    p.add_argument("--epochs", type=int, default=12, dest="max_epochs",
+    p.add_argument("--epochs", type=int, default=10, dest="max_epochs",
                    help="maximum epochs (also the cosine horizon)")
     p.add_argument("--patience", type=int, default=3, help="early stopping: epochs without validation gain")
     p.add_argument("--select", choices=["sampled", "full"], default="full",
@@ -82,7 +82,7 @@ def parse_args(argv=None):
     p.add_argument("--val-full", action="store_true",
                    help="also compute full-ranking validation metrics every epoch (slower; always done "
                         "for the selected epoch); implied by --select full")
-    p.add_argument("--val-users", type=int, default=10000,
+    p.add_argument("--val-users", type=int, default=5000,
                    help="per-epoch validation (early stopping, selection) on this fixed random subset of the "
                         "validation users (0 = all); the selected epoch is then evaluated on all users")
     p.add_argument("--clip", type=float, default=5.0)
