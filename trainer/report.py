@@ -12,6 +12,8 @@ from .machine import summary
 
 
 def _ms(ms: Dict, kind: str, k: str) -> str:
+    if len(ms[kind][k]["values"]) == 1:            # one seed: no spread to show
+        return f"{ms[kind][k]['mean']:.4f}"
     return f"{ms[kind][k]['mean']:.4f} ± {ms[kind][k]['std']:.4f}"
 
 
@@ -42,7 +44,7 @@ def report_md(rep: Dict) -> str:
         "user's already-seen items excluded (except the target). Ties count against the model. Model selection and "
         f"early stopping on validation NDCG@10 ({rep['hyperparameters']['select']}); test reported once.", "",
         f"## Test ({n} seed{'s' if n > 1 else ''})", "", hdr,
-        f"| {rep['architecture']} (mean ± std, ddof=1) | {_ms(ms, 'sampled', 'hr@10')} | {_ms(ms, 'sampled', 'ndcg@10')} | "
+        f"| {rep['architecture']} ({'mean ± std, ddof=1' if n > 1 else '1 seed'}) | {_ms(ms, 'sampled', 'hr@10')} | {_ms(ms, 'sampled', 'ndcg@10')} | "
         f"{_ms(ms, 'full', 'hr@10')} | {_ms(ms, 'full', 'ndcg@10')} |",
     ]
     for r in rep["runs"]:
@@ -56,7 +58,7 @@ def report_md(rep: Dict) -> str:
                   "| model | protocol | HR@10 | NDCG@10 | source |", "|---|---|---|---|---|"]
         lines += [f"| {m} | {p} | {hr:.4f} | {nd:.4f} | {src} |" for m, p, hr, nd, src in anchors]
     lines += ["", "## Validation (selected epoch, all validation users)", "", hdr,
-              f"| mean ± std | {_ms(vms, 'sampled', 'hr@10')} | {_ms(vms, 'sampled', 'ndcg@10')} | "
+              f"| {'mean ± std' if n > 1 else 'seed ' + str(rep['runs'][0]['seed'])} | {_ms(vms, 'sampled', 'hr@10')} | {_ms(vms, 'sampled', 'ndcg@10')} | "
               f"{_ms(vms, 'full', 'hr@10')} | {_ms(vms, 'full', 'ndcg@10')} |",
               _row("popularity baseline", rep["popularity_baseline"]["valid"]), "",
               "## Time (shared machine: other processes' load included)", "",
@@ -67,7 +69,10 @@ def report_md(rep: Dict) -> str:
         lines.append(f"| {r['seed']} | {r['epochs_run']} | {e['mean']:.0f} ({e['min']:.0f}–{e['max']:.0f}) | "
                      f"{e['load']:.1f} | {r['wall_time_seconds']:.0f} s |")
     lines += ["",
-              f"- Total wall time {rep['wall_time_seconds']:.0f} s; model folder {rep['folder_bytes'] / 1e6:.1f} MB.",
+              f"- Total wall time of this process {rep['wall_time_seconds']:.0f} s"
+              + (f" (seeds {', '.join(str(x) for x in rep['reused_seeds'])} reused from an earlier run with "
+                 "`--resume`: their training time is in the table above)" if rep.get("reused_seeds") else "")
+              + f"; model folder {rep['folder_bytes'] / 1e6:.1f} MB.",
               f"- Shipped weights: seed {rep['shipped_seed']} (best validation), trained on the leave-one-out "
               "training split only (the manifest's metrics are exactly these weights).",
               f"- Hyper-parameters: `{json.dumps(rep['hyperparameters'], sort_keys=True)}`",

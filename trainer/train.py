@@ -250,7 +250,7 @@ def trained_seed(args, ds, split, tasks, seed: int, hp: dict):
         model.load_state_dict(saved["state_dict"])
         model.eval()
         print(f"[seed {seed}] reused {path} (best epoch {saved['run']['best_epoch']})", flush=True)
-        return model, saved["run"]
+        return model, dict(saved["run"], reused=True)
     model, run = train_one(args, ds, split, tasks, seed, log=lambda msg: print(msg, flush=True))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     torch.save({"state_dict": model.state_dict(), "run": run}, path + ".tmp")
@@ -306,9 +306,11 @@ def main(argv=None):
           "negatives": args.negatives, "neg_alpha": args.neg_alpha, "optimizer": args.optimizer,
           "warmup_epochs": args.warmup_epochs, "lr_decay": args.lr_decay, "val_users": args.val_users,
           "tied_embeddings": True}
-    runs, models = [], {}
+    runs, models, reused = [], {}, []
     for s in seeds:
         m, r = trained_seed(args, ds, split, tasks, s, hp)
+        if r.get("reused"):
+            reused.append(s)
         runs.append(r)
         models[s] = m
     shipped = max(runs, key=lambda r: r["valid"][args.select]["ndcg@10"])["seed"]
@@ -331,7 +333,7 @@ def main(argv=None):
                      "std": "sample standard deviation (ddof=1) over seeds"},
         "hyperparameters": hp, "seeds": seeds, "shipped_seed": shipped,
         "test_mean_std": None if args.no_test else mean_std(runs, "test"), "valid_mean_std": mean_std(runs, "valid"),
-        "popularity_baseline": pop, "runs": runs,
+        "popularity_baseline": pop, "runs": runs, "reused_seeds": reused,
         "machine": machine, "threads": args.threads, "torch_version": torch.__version__,
         "command": "python3 -m trainer.train " + " ".join(argv if argv is not None else sys.argv[1:]),
         "created": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
