@@ -151,6 +151,12 @@ class ExportTest(unittest.TestCase):
                 np.testing.assert_allclose(sc[c["score_indices"]], c["score_values"], atol=1e-4)
                 top = [items[i] for i in np.argsort(-sc[1:], kind="stable")[:10] + 1]
                 self.assertEqual(top, c["top10"])
+            with open(os.path.join(out, "report.md")) as f:
+                md = f.read()
+            self.assertNotIn("LRURec", md)            # published Games numbers only beside Games
+            self.assertNotIn("CI-class", md)
+            self.assertIn("toy.txt", md)
+            self.assertIn(str(os.cpu_count()) + " cores", md)
             rep = _json(os.path.join(out, "report.json"))
             self.assertEqual(rep["seeds"], [1, 2])
             self.assertIn("std", rep["test_mean_std"]["sampled"]["hr@10"])
