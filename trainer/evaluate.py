@@ -74,28 +74,45 @@ def build_tasks(sequences: List[List[int]], split: Split, item_count: int,
     }
 
 
+def subset_task(task: EvalTask, n: int, seed: int = EVAL_SEED + 2) -> EvalTask:
+    """A fixed random subset of n users (all if n <= 0 or n >= U), for per-epoch validation:
+    full ranking scores all items for every user, which dominates an epoch on 2 busy cores.
+    The seed is fixed, independent of the training seed: every run stops on the same users."""
+    U = len(task.targets)
+    if n <= 0 or n >= U:
+        return task
+    idx = np.sort(np.random.RandomState(seed).choice(U, size=n, replace=False))
+    return EvalTask(f"{task.name}[{n} users]", [task.inputs[i] for i in idx], task.targets[idx], task.negatives[idx])
+
+
+def seen_matrix(task: EvalTask) -> torch.Tensor:
+    """[U, L] the items each user has already seen, minus the target, right-padded with 0
+    (cached on the task): the full ranking excludes them."""
+    cached = getattr(task, "_seen", None)
+    if cached is None:
+        rows = [sorted(set(inp) - {int(t)}) for inp, t in zip(task.inputs, task.targets)]
+        L = max([len(r) for r in rows] + [1])
+        cached = torch.zeros(len(rows), L, dtype=torch.long)
+        for u, r in enumerate(rows):
+            cached[u, :len(r)] = torch.as_tensor(r, dtype=torch.long)
+        task._seen = cached
+    return cached
+
+
 def ranks_for_scores(scores: torch.Tensor, task: EvalTask, rows: slice):
-    """scores: [b, N] for users task[rows]. Returns (sampled ranks, full ranks)."""
-    scores = scores.clone(memory_format=torch.contiguous_format)
-    scores[:, 0] = -math.inf
+    """scores: [b, N] for users task[rows] (not modified). Returns (sampled ranks, full ranks).
+    Full rank = items 1..N-1 scoring >= the target (minus the target itself), minus the seen
+    items that do: the same count as masking the seen items out, without a [b, N] copy."""
     tgt = torch.as_tensor(task.targets[rows])
     b = scores.shape[0]
-    ar = torch.arange(b)
-    t = scores[ar, tgt]
-    # sampled: among 100 negatives (index 0 padding scores -inf, never above the target)
+    t = scores[torch.arange(b), tgt][:, None]
+    # sampled: among 100 negatives (index 0 = padding when too few items exist: never counted)
     neg = torch.as_tensor(task.negatives[rows])
     ns = scores.gather(1, neg)
-    s_rank = (ns > t[:, None]).sum(1) + (ns == t[:, None]).sum(1)
-    # full: exclude seen items except the target
-    rr, cc = [], []
-    for r, inp in enumerate(task.inputs[rows]):
-        tg = int(tgt[r])
-        cols = [c for c in set(inp) if c != tg]
-        rr.extend([r] * len(cols))
-        cc.extend(cols)
-    if rr:
-        scores[torch.as_tensor(rr), torch.as_tensor(cc)] = -math.inf
-    f_rank = (scores > t[:, None]).sum(1) + (scores == t[:, None]).sum(1) - 1
+    s_rank = ((ns >= t) & (neg > 0)).sum(1)
+    seen = seen_matrix(task)[rows]
+    ss = scores.gather(1, seen)
+    f_rank = (scores[:, 1:] >= t).sum(1) - 1 - ((ss >= t) & (seen > 0)).sum(1)
     return s_rank.numpy(), f_rank.numpy()
 
 

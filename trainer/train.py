@@ -28,9 +28,14 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from . import data as D
 from . import evaluate as E
 from . import export as X
+from . import losses as L
+from . import machine as M
+from .plot import plot_curves
+from .report import report_md
 from .model import GRURec
 
 FORMAT = "personalization-model/1"
+CURVE_FILE = "training_curves.png"
 HP_KEYS = ["emb_dim", "hidden", "layers", "emb_dropout", "out_dropout", "proj", "lr", "weight_decay",
            "batch_size", "max_len", "windows", "max_epochs", "patience", "select", "clip", "init_std"]
 
@@ -54,26 +59,41 @@ def parse_args(argv=None):
     p.add_argument("--init-std", type=float, default=0.05)
     p.add_argument("--lr", type=float, default=5e-3)
     p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--batch-size", type=int, default=256, help="sequences per batch")
+    p.add_argument("--batch-size", type=int, default=64, help="training windows per batch")
     p.add_argument("--max-len", type=int, default=50, help="training window length (targets per window)")
     p.add_argument("--windows", choices=["all", "last"], default="all",
                    help="long training sequences: cut into consecutive windows (all) or keep only the last")
-    p.add_argument("--epochs", type=int, default=60, dest="max_epochs", help="maximum epochs")
+    p.add_argument("--epochs", type=int, default=10, dest="max_epochs",
+                   help="maximum epochs (also the cosine horizon)")
     p.add_argument("--patience", type=int, default=3, help="early stopping: epochs without validation gain")
-    p.add_argument("--select", choices=["sampled", "full"], default="sampled",
+    p.add_argument("--select", choices=["sampled", "full"], default="full",
                    help="validation NDCG@10 used for model selection / early stopping")
     p.add_argument("--negatives", type=int, default=2048,
                    help="K > 0: sampled softmax, the true item against K uniformly drawn items shared by the "
                         "batch (default 2048; falls back to full softmax when K >= N-1); 0: full softmax "
                         "cross-entropy over all items (~10x slower per epoch)")
+    p.add_argument("--neg-alpha", type=float, default=1.0,
+                   help="negative proposal q ~ (training count + 1) ** alpha, with log-Q correction "
+                        "(0 = uniform, 1 = popularity, the default)")
+    p.add_argument("--optimizer", choices=["adam", "adamw"], default="adam")
+    p.add_argument("--warmup-epochs", type=float, default=0.0, help="linear LR warm-up (epochs, fractional ok)")
+    p.add_argument("--lr-decay", choices=["none", "cosine"], default="cosine",
+                   help="cosine: LR decays to 0 at --epochs (after the warm-up)")
     p.add_argument("--val-full", action="store_true",
                    help="also compute full-ranking validation metrics every epoch (slower; always done "
                         "for the selected epoch); implied by --select full")
+    p.add_argument("--val-users", type=int, default=5000,
+                   help="per-epoch validation (early stopping, selection) on this fixed random subset of the "
+                        "validation users (0 = all); the selected epoch is then evaluated on all users")
     p.add_argument("--clip", type=float, default=5.0)
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch intra-op threads (1: on a shared 2-core machine 2 threads measured ~2x slower; "
-                        "results are bit-reproducible for a given thread count)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="torch intra-op threads (results are bit-reproducible for a given thread count)")
     p.add_argument("--no-export", action="store_true", help="train + evaluate only (exploration)")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse seeds already finished by an earlier run with the same configuration and data "
+                        "(saved in <out>.runs/)")
+    p.add_argument("--no-test", action="store_true",
+                   help="(exploration, with --no-export) skip the test split: choices are made on validation only")
     p.add_argument("--report-json", default=None, help="(with --no-export) write the report here")
     return p.parse_args(argv)
 
@@ -116,20 +136,18 @@ def batch_tensors(windows: List[List[int]], idx: List[int]):
     return inp, tgt, lengths
 
 
-def loss_fn(model: GRURec, h: torch.Tensor, y: torch.Tensor, negatives: int, g: torch.Generator):
-    """Full softmax cross-entropy over all N items, or (negatives > 0) sampled softmax: the true
-    item against `negatives` uniform items shared by the batch (accidental hits masked). The
-    uniform proposal needs no log-Q correction (it is a constant shift)."""
-    if negatives <= 0 or negatives >= model.item_count - 1:
-        return F.cross_entropy(model.logits(h), y)
-    q = model.query(h)
-    neg = torch.randint(1, model.item_count, (negatives,), generator=g)
-    w, b = model.emb.weight, model.out_bias
-    pos = (q * w[y]).sum(-1) + b[y]
-    nl = q @ w[neg].t() + b[neg]
-    nl = nl.masked_fill(neg[None, :] == y[:, None], float("-inf"))
-    logits = torch.cat([pos[:, None], nl], dim=1)
-    return F.cross_entropy(logits, torch.zeros(len(y), dtype=torch.long))
+def lr_factor(args, steps_per_epoch: int):
+    """LR multiplier per optimiser step: linear warm-up, then constant or cosine to 0 at --epochs."""
+    warm = max(1, int(args.warmup_epochs * steps_per_epoch)) if args.warmup_epochs > 0 else 0
+    total = max(warm + 1, args.max_epochs * steps_per_epoch)
+
+    def f(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        if args.lr_decay == "cosine":
+            return 0.5 * (1.0 + np.cos(np.pi * min(1.0, (step - warm) / (total - warm))))
+        return 1.0
+    return f
 
 
 def fmt(m: Dict[str, Dict[str, float]]) -> str:
@@ -139,17 +157,26 @@ def fmt(m: Dict[str, Dict[str, float]]) -> str:
     return s
 
 
+def new_model(args, ds: D.Dataset) -> GRURec:
+    return GRURec(ds.item_count, emb_dim=args.emb_dim, hidden=args.hidden, layers=args.layers,
+                  emb_dropout=args.emb_dropout, out_dropout=args.out_dropout, proj=args.proj,
+                  init_std=args.init_std)
+
+
 def train_one(args, ds: D.Dataset, split: D.Split, tasks, seed: int, log=print):
     set_seed(seed)
-    model = GRURec(ds.item_count, emb_dim=args.emb_dim, hidden=args.hidden, layers=args.layers,
-                   emb_dropout=args.emb_dropout, out_dropout=args.out_dropout, proj=args.proj,
-                   init_std=args.init_std)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    model = new_model(args, ds)
+    opt_cls = torch.optim.AdamW if args.optimizer == "adamw" else torch.optim.Adam
+    opt = opt_cls(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     windows = make_windows(split.train, args.max_len, args.windows)
+    sampler = L.NegativeSampler(D.popularity(split.train, ds.item_count), args.neg_alpha)
+    steps_per_epoch = (len(windows) + args.batch_size - 1) // args.batch_size
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor(args, steps_per_epoch))
     n_targets = sum(len(w) - 1 for w in windows)
     g = torch.Generator().manual_seed(seed)
     log(f"[seed {seed}] {len(windows)} training windows, {n_targets} targets, "
         f"{sum(p.numel() for p in model.parameters())} parameters, state D={model.state_size}")
+    val_task = E.subset_task(tasks["valid"], args.val_users)
     t0 = time.time()
     best, best_epoch, best_val, history, bad = -1.0, 0, None, [], 0
     best_state = copy.deepcopy(model.state_dict())
@@ -158,28 +185,34 @@ def train_one(args, ds: D.Dataset, split: D.Split, tasks, seed: int, log=print):
         te = time.time()
         perm = torch.randperm(len(windows), generator=g).tolist()
         nb = (len(perm) + args.batch_size - 1) // args.batch_size
+        quarters = {nb // 4, nb // 2, 3 * nb // 4} - {0}
         tot, cnt = 0.0, 0
         for b in range(nb):
             idx = perm[b * args.batch_size:(b + 1) * args.batch_size]
             inp, tgt, lengths = batch_tensors(windows, idx)
             out, _ = model.run_packed(inp, lengths)
             y = pack_padded_sequence(tgt, lengths, batch_first=True, enforce_sorted=False).data
-            loss = loss_fn(model, out.data, y, args.negatives, g)
+            loss = L.loss_fn(model, out.data, y, args.negatives, g, sampler)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if args.clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
             opt.step()
+            sched.step()
             tot += float(loss) * len(y)
             cnt += len(y)
             if sys.stdout.isatty() and (b % 20 == 0 or b == nb - 1):
                 print(f"\r  epoch {epoch} batch {b + 1}/{nb} loss {tot / cnt:.4f}", end="", flush=True)
+            elif not sys.stdout.isatty() and b + 1 in quarters:    # logs: a line per quarter epoch
+                log(f"[seed {seed}]   epoch {epoch} {100 * (b + 1) // nb}% loss {tot / cnt:.4f} "
+                    f"{time.time() - te:.0f}s")
         if sys.stdout.isatty():
             print("\r", end="")
         train_s = time.time() - te
-        val = E.evaluate_model(model, tasks["valid"], full=args.val_full or args.select == "full")
+        val = E.evaluate_model(model, val_task, full=args.val_full or args.select == "full")
         score = val[args.select]["ndcg@10"]
-        history.append({"epoch": epoch, "loss": tot / cnt, "train_seconds": round(train_s, 1), "valid": val})
+        history.append({"epoch": epoch, "loss": tot / cnt, "train_seconds": round(train_s, 1),
+                        "load_1min": round(os.getloadavg()[0], 2), "valid": val})
         mark = ""
         if score > best:
             best, best_epoch, best_val, bad = score, epoch, val, 0
@@ -194,14 +227,35 @@ def train_one(args, ds: D.Dataset, split: D.Split, tasks, seed: int, log=print):
             break
     model.load_state_dict(best_state)
     model.eval()
-    if "full" not in best_val:
-        best_val = E.evaluate_model(model, tasks["valid"])
-    test = E.evaluate_model(model, tasks["test"])
+    best_val = E.evaluate_model(model, tasks["valid"])     # all validation users
+    test = None if args.no_test else E.evaluate_model(model, tasks["test"])
     wall = time.time() - t0
-    log(f"[seed {seed}] best epoch {best_epoch} | test {fmt(test)} | wall {wall:.0f}s")
+    log(f"[seed {seed}] best epoch {best_epoch} | valid (all users) {fmt(best_val)} | "
+        f"test {fmt(test) if test else 'skipped'} | wall {wall:.0f}s")
     return model, {"seed": seed, "best_epoch": best_epoch, "epochs_run": len(history),
                    "valid": best_val, "test": test, "wall_time_seconds": round(wall, 1),
                    "history": history}
+
+
+def trained_seed(args, ds, split, tasks, seed: int, hp: dict):
+    """train_one, or (--resume) the finished result of the same seed, configuration and data saved
+    by an earlier, interrupted run in <out>.runs/: a 3-seed run on a busy machine can then be
+    completed seed by seed."""
+    key = hashlib.sha1(json.dumps({"hp": hp, "data_md5": ds.md5, "test": not args.no_test}, sort_keys=True)
+                       .encode()).hexdigest()[:10]
+    path = os.path.join(os.path.abspath(args.out).rstrip("/") + ".runs", f"{key}-seed{seed}.pt")
+    if args.resume and os.path.exists(path):
+        saved = torch.load(path)
+        model = new_model(args, ds)
+        model.load_state_dict(saved["state_dict"])
+        model.eval()
+        print(f"[seed {seed}] reused {path} (best epoch {saved['run']['best_epoch']})", flush=True)
+        return model, dict(saved["run"], reused=True)
+    model, run = train_one(args, ds, split, tasks, seed, log=lambda msg: print(msg, flush=True))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "run": run}, path + ".tmp")
+    os.replace(path + ".tmp", path)
+    return model, run
 
 
 def mean_std(runs, split_name="test"):
@@ -224,58 +278,22 @@ def folder_bytes(path: str) -> int:
                if os.path.isfile(os.path.join(path, f)))
 
 
-def report_md(rep) -> str:
-    ms, pop = rep["test_mean_std"], rep["popularity_baseline"]["test"]
-    n = len(rep["runs"])
-
-    def c(kind, k):
-        return f"{ms[kind][k]['mean']:.4f} ± {ms[kind][k]['std']:.4f}"
-    lines = [
-        f"# Evaluation report: {rep['name']} ({rep['version']})", "",
-        f"Data `{rep['data']['file']}` (md5 {rep['data']['md5']}): {rep['data']['users']} users, "
-        f"{rep['data']['items']} items, {rep['data']['lines']} interactions; {rep['data']['eval_users']} users evaluated "
-        "(leave-one-out: last item = test, second-to-last = validation; users with < 3 events train-only).",
-        "Sampled = true item among 100 random items the user never interacted with; full = among all items, "
-        "the user's already-seen items excluded (except the target). Test split, reported once; model selection "
-        f"on validation NDCG@10 ({rep['hyperparameters']['select']}).", "",
-        f"| model (test) | sampled HR@10 | sampled NDCG@10 | full HR@10 | full NDCG@10 |",
-        "|---|---|---|---|---|",
-        f"| {rep['architecture']} (mean ± std over {n} seed{'s' if n > 1 else ''}) | {c('sampled', 'hr@10')} | "
-        f"{c('sampled', 'ndcg@10')} | {c('full', 'hr@10')} | {c('full', 'ndcg@10')} |",
-    ]
-    for r in rep["runs"]:
-        t = r["test"]
-        lines.append(f"| seed {r['seed']} (best epoch {r['best_epoch']}, {r['wall_time_seconds']:.0f} s)"
-                     f"{' — shipped' if r['seed'] == rep['shipped_seed'] else ''} | {t['sampled']['hr@10']:.4f} | "
-                     f"{t['sampled']['ndcg@10']:.4f} | {t['full']['hr@10']:.4f} | {t['full']['ndcg@10']:.4f} |")
-    lines += [
-        f"| popularity baseline | {pop['sampled']['hr@10']:.4f} | {pop['sampled']['ndcg@10']:.4f} | "
-        f"{pop['full']['hr@10']:.4f} | {pop['full']['ndcg@10']:.4f} |",
-        "| SASRec (paper, Games) | 0.7410 | 0.5360 | – | – |", "",
-        f"- Shipped weights: seed {rep['shipped_seed']}, trained on the leave-one-out training split only "
-        "(the manifest's metrics are exactly these weights).",
-        f"- Hyper-parameters: `{json.dumps(rep['hyperparameters'], sort_keys=True)}`",
-        f"- Total wall time {rep['wall_time_seconds']:.0f} s on {rep['machine']}; torch {rep['torch_version']}, "
-        f"{rep['threads']} thread(s).",
-        f"- Model folder size: {rep['folder_bytes'] / 1e6:.1f} MB.",
-        f"- Command: `{rep['command']}`", "",
-    ]
-    return "\n".join(lines)
-
-
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     seeds = args.seeds or [args.seed]
     t_start = time.time()
+    machine = M.describe(args.threads)
+    print(f"machine: {M.summary(machine)}", flush=True)
     ds = D.load(args.data)
     split = D.leave_one_out(ds.sequences)
     counts = D.popularity(split.train, ds.item_count)
     tasks = E.build_tasks(ds.sequences, split, ds.item_count)
     print(f"data {args.data}: {ds.lines} lines, {len(ds.users)} users, {ds.item_count - 1} items, "
           f"{len(split.eval_users)} evaluated users", flush=True)
-    pop = {k: E.evaluate_popularity(counts, tasks[k]) for k in ("valid", "test")}
-    print(f"popularity baseline | valid {fmt(pop['valid'])}\n                    | test  {fmt(pop['test'])}", flush=True)
+    pop = {k: E.evaluate_popularity(counts, tasks[k]) for k in (("valid",) if args.no_test else ("valid", "test"))}
+    for k, v in pop.items():
+        print(f"popularity baseline | {k:5s} {fmt(v)}", flush=True)
 
     hp = {"emb_dim": args.emb_dim, "hidden": args.hidden, "layers": args.layers,
           "emb_dropout": args.emb_dropout, "out_dropout": args.out_dropout, "proj": args.proj or args.hidden != args.emb_dim,
@@ -283,11 +301,16 @@ def main(argv=None):
           "windows": args.windows, "max_epochs": args.max_epochs, "patience": args.patience,
           "select": args.select, "clip": args.clip, "init_std": args.init_std,
           "loss": "full softmax cross-entropy" if not 0 < args.negatives < ds.item_count - 1 else
-                  f"sampled softmax cross-entropy, {args.negatives} uniform shared negatives",
-          "optimizer": "Adam", "tied_embeddings": True}
-    runs, models = [], {}
+                  f"sampled softmax cross-entropy, {args.negatives} shared negatives, " +
+                  ("uniform" if args.neg_alpha == 0 else f"q ~ (count + 1)^{args.neg_alpha:g} with log-Q correction"),
+          "negatives": args.negatives, "neg_alpha": args.neg_alpha, "optimizer": args.optimizer,
+          "warmup_epochs": args.warmup_epochs, "lr_decay": args.lr_decay, "val_users": args.val_users,
+          "tied_embeddings": True}
+    runs, models, reused = [], {}, []
     for s in seeds:
-        m, r = train_one(args, ds, split, tasks, s, log=lambda msg: print(msg, flush=True))
+        m, r = trained_seed(args, ds, split, tasks, s, hp)
+        if r.get("reused"):
+            reused.append(s)
         runs.append(r)
         models[s] = m
     shipped = max(runs, key=lambda r: r["valid"][args.select]["ndcg@10"])["seed"]
@@ -302,24 +325,29 @@ def main(argv=None):
             f"{' -> linear ' + str(args.emb_dim) if hp['proj'] else ''} -> dot with item embeddings + item bias")
     rep = {
         "name": name, "version": version, "architecture": arch, "format": FORMAT,
-        "data": {"file": os.path.basename(args.data), "md5": ds.md5, "lines": ds.lines, "users": len(ds.users),
+        "data": {"file": os.path.basename(args.data), "path": os.path.abspath(args.data), "md5": ds.md5, "lines": ds.lines, "users": len(ds.users),
                  "items": ds.item_count - 1, "eval_users": len(split.eval_users)},
         "protocol": {"split": "leave-one-out (last = test, second-to-last = valid, < 3 events train-only)",
                      "k": E.K, "sampled_negatives": E.NUM_NEGATIVES, "eval_seed": E.EVAL_SEED,
                      "ties": "count against the model (popularity: random jitter tie-break)",
                      "std": "sample standard deviation (ddof=1) over seeds"},
         "hyperparameters": hp, "seeds": seeds, "shipped_seed": shipped,
-        "test_mean_std": mean_std(runs, "test"), "valid_mean_std": mean_std(runs, "valid"),
-        "popularity_baseline": pop, "runs": runs,
-        "machine": "2-core CI-class VM", "threads": args.threads, "torch_version": torch.__version__,
+        "test_mean_std": None if args.no_test else mean_std(runs, "test"), "valid_mean_std": mean_std(runs, "valid"),
+        "popularity_baseline": pop, "runs": runs, "reused_seeds": reused,
+        "machine": machine, "threads": args.threads, "torch_version": torch.__version__,
         "command": "python3 -m trainer.train " + " ".join(argv if argv is not None else sys.argv[1:]),
         "created": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    if args.no_test:
+        rep["test_mean_std"] = None
     if args.no_export:
         rep["wall_time_seconds"] = round(time.time() - t_start, 1)
         rep["folder_bytes"] = 0
         if args.report_json:
             X.write_json(rep, args.report_json)
+            png = os.path.splitext(args.report_json)[0] + ".png"
+            if plot_curves(runs, png, f"{name} on {os.path.basename(args.data)}"):
+                print(f"training curves: {png}")
         print(json.dumps(rep["test_mean_std"], indent=1))
         return rep
 
@@ -366,6 +394,8 @@ def main(argv=None):
     X.write_json(manifest, os.path.join(tmp, "manifest.json"))
     rep["wall_time_seconds"] = round(time.time() - t_start, 1)
     rep["folder_bytes"] = 0
+    if plot_curves(runs, os.path.join(tmp, CURVE_FILE), f"{name} on {os.path.basename(args.data)}"):
+        rep["curve_png"] = CURVE_FILE
     X.write_json(rep, os.path.join(tmp, "report.json"))
     with open(os.path.join(tmp, "report.md"), "w") as f:
         f.write(report_md(rep))

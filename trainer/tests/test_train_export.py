@@ -11,6 +11,7 @@ import torch
 from trainer import data as D
 from trainer import evaluate as E
 from trainer import export as X
+from trainer import losses as L
 from trainer import train as T
 from trainer.model import GRURec, ScoreModule, StepModule
 from trainer.onnx_ref import OnnxRef
@@ -61,9 +62,9 @@ class DeterminismTest(unittest.TestCase):
         m = GRURec(50, emb_dim=4, hidden=4).eval()   # no dropout: compare losses exactly
         h, y = torch.randn(6, 4), torch.randint(1, 50, (6,))
         g = torch.Generator().manual_seed(0)
-        full = T.loss_fn(m, h, y, 0, g)
-        self.assertTrue(torch.equal(full, T.loss_fn(m, h, y, 49, g)))   # K >= N-1 -> full softmax
-        samp = T.loss_fn(m, h, y, 10, g)
+        full = L.loss_fn(m, h, y, 0, g)
+        self.assertTrue(torch.equal(full, L.loss_fn(m, h, y, 49, g)))   # K >= N-1 -> full softmax
+        samp = L.loss_fn(m, h, y, 10, g)
         self.assertLess(float(samp), float(full))                      # fewer competitors
         samp.backward()
         self.assertIsNotNone(m.emb.weight.grad)
@@ -115,7 +116,7 @@ class ExportTest(unittest.TestCase):
             out = os.path.join(d, "model")
             with contextlib.redirect_stdout(io.StringIO()):
                 T.main(["--data", path, "--out", out, "--name", "toy", "--version", "v1", "--seeds", "1", "2"] + TINY)
-            files = sorted(os.listdir(out))
+            files = sorted(f for f in os.listdir(out) if f != T.CURVE_FILE)   # the PNG needs matplotlib
             self.assertEqual(files, ["items.txt", "manifest.json", "parity.json", "report.json", "report.md",
                                      "score.onnx", "step.onnx"])
             man = _json(os.path.join(out, "manifest.json"))
@@ -150,6 +151,12 @@ class ExportTest(unittest.TestCase):
                 np.testing.assert_allclose(sc[c["score_indices"]], c["score_values"], atol=1e-4)
                 top = [items[i] for i in np.argsort(-sc[1:], kind="stable")[:10] + 1]
                 self.assertEqual(top, c["top10"])
+            with open(os.path.join(out, "report.md")) as f:
+                md = f.read()
+            self.assertNotIn("LRURec", md)            # published Games numbers only beside Games
+            self.assertNotIn("CI-class", md)
+            self.assertIn("toy.txt", md)
+            self.assertIn(str(os.cpu_count()) + " cores", md)
             rep = _json(os.path.join(out, "report.json"))
             self.assertEqual(rep["seeds"], [1, 2])
             self.assertIn("std", rep["test_mean_std"]["sampled"]["hr@10"])
