@@ -25,10 +25,6 @@ internal sealed class PartitionFlow(int maxInFlightPerPartition, TimeSpan redeli
     /// <summary>True while some partition has buffered records it may emit.</summary>
     public bool CanEmit => _ready.Count > 0;
 
-    public bool Owns(int partition) => _partitions.ContainsKey(partition);
-
-    public IEnumerable<int> Partitions => _partitions.Keys;
-
     /// <summary>Kafka assigned the partition (again): a fresh state; returns how many buffered records of an earlier ownership were dropped.</summary>
     public int Assign(int partition, long epoch)
     {
