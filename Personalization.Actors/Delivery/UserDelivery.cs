@@ -10,8 +10,9 @@ namespace Personalization.Actors.Delivery;
 /// </summary>
 public sealed class UserDelivery
 {
-    // Acks that wait for a checkpoint: null while there are none, which is most of a live user's time.
-    private List<DeliveryTag>? _waiting;
+    // Acks that wait for a checkpoint, by source and partition (almost always one group: the user's own partition);
+    // null while there are none, which is most of a live user's time. Offsets alone, 8 bytes per waiting event.
+    private List<WaitingAcks>? _waiting;
 
     /// <summary>Highest offset per partition that a durable checkpoint covers.</summary>
     public PartitionOffsets Durable { get; private set; } = new();
@@ -37,7 +38,7 @@ public sealed class UserDelivery
     /// <summary>A fresh event was applied: its acknowledgement waits for the checkpoint that will cover it.</summary>
     public void Applied(in DeliveryTag delivery)
     {
-        if (delivery.NeedsAck) (_waiting ??= []).Add(delivery);
+        if (delivery.NeedsAck) Wait(delivery);
     }
 
     /// <summary>
@@ -49,7 +50,7 @@ public sealed class UserDelivery
         if (!delivery.NeedsAck) return null;
         if (Durable.Covers(delivery.Partition, delivery.Offset))
             return new Acknowledgement(delivery.AckTo!, new EventsDurable(delivery.Partition, [delivery.Offset]));
-        (_waiting ??= []).Add(delivery);
+        Wait(delivery);
         return null;
     }
 
@@ -60,22 +61,17 @@ public sealed class UserDelivery
     public List<Acknowledgement> CheckpointDurable(IEnumerable<(int Partition, long Offset)> offsets)
     {
         foreach (var (partition, offset) in offsets) Durable.Advance(partition, offset);
-        var due = new List<Acknowledgement>();
+        var due = new List<Acknowledgement>(_waiting?.Count ?? 0);
         if (_waiting is null) return due;
-        List<DeliveryTag>? still = null;
-        foreach (var group in _waiting.GroupBy(d => (d.AckTo!, d.Partition)))
+        for (var g = _waiting.Count - 1; g >= 0; g--)
         {
-            List<long>? offsetsDue = null;
-            foreach (var delivery in group)
-            {
-                if (Durable.Covers(delivery.Partition, delivery.Offset)) (offsetsDue ??= []).Add(delivery.Offset);
-                else (still ??= []).Add(delivery);
-            }
-
-            if (offsetsDue is not null) due.Add(new Acknowledgement(group.Key.Item1, new EventsDurable(group.Key.Partition, [.. offsetsDue])));
+            var group = _waiting[g];
+            if (group.TakeCovered(Durable) is { } covered) due.Add(new Acknowledgement(group.To, new EventsDurable(group.Partition, covered)));
+            if (group.Offsets.Count == 0) _waiting.RemoveAt(g);
         }
 
-        _waiting = still;
+        if (_waiting.Count == 0) _waiting = null;
+        due.Reverse(); // in the order the groups first waited
         return due;
     }
 
@@ -86,6 +82,55 @@ public sealed class UserDelivery
             .Distinct()
             .Select(k => new RedeliveryRequest(k.Item1, new RedeliveryNeeded(k.Partition)))
             .ToList();
+
+    private void Wait(in DeliveryTag delivery)
+    {
+        _waiting ??= [];
+        foreach (var group in _waiting)
+            if (group.Partition == delivery.Partition && group.To.Equals(delivery.AckTo))
+            {
+                group.Offsets.Add(delivery.Offset);
+                return;
+            }
+
+        _waiting.Add(new WaitingAcks(delivery.AckTo!, delivery.Partition, delivery.Offset));
+    }
+
+    /// <summary>The offsets of one partition, emitted by one source, that wait for a checkpoint.</summary>
+    private sealed class WaitingAcks(IActorRef to, int partition, long first)
+    {
+        public IActorRef To { get; } = to;
+
+        public int Partition { get; } = partition;
+
+        public List<long> Offsets { get; } = [first];
+
+        /// <summary>Removes and returns the offsets <paramref name="durable"/> covers (null: none).</summary>
+        public long[]? TakeCovered(PartitionOffsets durable)
+        {
+            if (!durable.TryGet(Partition, out var upTo)) return null;
+            var covered = 0;
+            foreach (var offset in Offsets)
+                if (offset <= upTo) covered++;
+            if (covered == 0) return null;
+            var taken = new long[covered];
+            if (covered == Offsets.Count)
+            {
+                Offsets.CopyTo(taken);
+                Offsets.Clear();
+                return taken;
+            }
+
+            var t = 0;
+            Offsets.RemoveAll(offset =>
+            {
+                if (offset > upTo) return false;
+                taken[t++] = offset;
+                return true;
+            });
+            return taken;
+        }
+    }
 }
 
 /// <summary>An acknowledgement to send to the source that emitted the events.</summary>

@@ -10,9 +10,9 @@ using Personalization.Actors.Kafka.Source;
 namespace Personalization.Actors.Ingest;
 
 /// <summary>
-/// Kafka → decode → user shard region (or DLQ) (docs/DESIGN.md, "Data flow"). The source is materialized first, so
-/// the record handler is built complete — with the source's ack target and acknowledged positions — before the first
-/// record flows. Valid events go to the shard region; users acknowledge once durable. Invalid records go to
+/// Kafka → decode → user shard region (or DLQ) (docs/DESIGN.md, "Data flow"). The source's control is created first,
+/// so the record handler is built complete — with the source's ack target and acknowledged positions, which the
+/// control serves once the source has started, before it emits its first record — and the graph runs fused. Valid events go to the shard region; users acknowledge once durable. Invalid records go to
 /// <c>&lt;topic&gt;.dlq</c> with at most <paramref name="deadLetterParallelism"/> DLQ writes outstanding
 /// (backpressure), then are acknowledged.
 /// </summary>
@@ -30,10 +30,10 @@ public static class IngestPipeline
     {
         LibrdkafkaLoader.EnsureLoaded();
         materializer ??= system.Materializer(namePrefix: "kafka-ingest");
-        var (control, records) = KafkaEventSource.Create(settings, listener).PreMaterialize(materializer);
+        var control = new KafkaSourceControl();
         var handler = new IngestRecordHandler(settings.Topic, shardRegion, deadLetters, partitionCount, control,
             Logging.GetLogger(system, typeof(IngestPipeline)));
-        var done = records
+        var done = KafkaEventSource.Create(settings, control, listener)
             .SelectAsyncUnordered(deadLetterParallelism, handler.Handle) // valid records complete at once; Tell order = record order
             .RunWith(Sink.Ignore<NotUsed>(), materializer);
         return new IngestControl(control, done);

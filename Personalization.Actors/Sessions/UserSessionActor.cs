@@ -129,20 +129,10 @@ public sealed class UserSessionActor : UntypedPersistentActor
             switch (decisions[i])
             {
                 case StepModel step:
-                    var batch = step.Batch;
-                    var steppedWith = step.Runtime;
-                    step.Runtime.StepAsync(step.State, step.Items).PipeTo(
-                        Self,
-                        success: next => new StepCompleted(batch, next, steppedWith),
-                        failure: ex => new StepFailed(batch, ex));
+                    Step(step);
                     break;
                 case RankItems rank:
-                    var model = rank.Runtime;
-                    var (steps, events, size) = (rank.ModelSteps, rank.EventCount, rank.Size);
-                    model.TopKAsync(rank.State, size, rank.Exclude).PipeTo(
-                        Self,
-                        success: items => new RankingCompleted(new Ranking(items, model, steps, events, size)),
-                        failure: ex => new RankingFailed(ex, model));
+                    Rank(rank);
                     break;
                 case PersistCheckpoint persist:
                     Persist(persist.Checkpoint);
@@ -174,6 +164,28 @@ public sealed class UserSessionActor : UntypedPersistentActor
 
         decisions.Clear();
         _decisions = decisions;
+    }
+
+    // Step and Rank are methods of their own so that their closures are allocated only for their decisions (captured
+    // variables of a switch section live in one closure object, created for every decision the loop carries out).
+    private void Step(StepModel step)
+    {
+        var batch = step.Batch;
+        var steppedWith = step.Runtime;
+        steppedWith.StepAsync(step.State, step.Items).PipeTo(
+            Self,
+            success: next => new StepCompleted(batch, next, steppedWith),
+            failure: ex => new StepFailed(batch, ex));
+    }
+
+    private void Rank(RankItems rank)
+    {
+        var model = rank.Runtime;
+        var (steps, events, size) = (rank.ModelSteps, rank.EventCount, rank.Size);
+        model.TopKAsync(rank.State, size, rank.Exclude).PipeTo(
+            Self,
+            success: items => new RankingCompleted(new Ranking(items, model, steps, events, size)),
+            failure: ex => new RankingFailed(ex, model));
     }
 
     // A session decides at most one checkpoint per message: never a loop of writes.

@@ -31,6 +31,33 @@ public class KafkaEventSourceTests(EmbeddedKafkaFixture kafka) : Akka.TestKit.Xu
             Long, TimeSpan.FromMilliseconds(200));
 
     [Fact]
+    public async Task A_control_created_before_the_source_runs_serves_the_stages_after_it_in_one_fused_graph()
+    {
+        var topic = kafka.NewTopic(2);
+        await ProduceAsync(kafka.BootstrapServers, topic, 200);
+        var settings = kafka.SourceSettings(topic);
+        var control = new KafkaSourceControl();
+        var seen = new ConcurrentDictionary<(int, long), int>();
+
+        var source = KafkaEventSource.Create(settings, control);
+        source
+            .To(Sink.ForEach<ConsumedRecord>(r =>
+            {
+                // The control is attached before the first record is emitted: stages built with it can ack at once.
+                Assert.NotEqual(ActorRefs.Nobody, control.AckTarget);
+                seen.AddOrUpdate((r.Partition, r.Offset), 1, (_, n) => n + 1);
+                control.Ack(r);
+            }))
+            .Run(Sys.Materializer());
+
+        AwaitAssert(() => Assert.Equal(200, seen.Count), Long);
+        AwaitCommitted(kafka.BootstrapServers, settings.GroupId, topic, KafkaTestKit.EndOffsets(kafka.BootstrapServers, topic, 2));
+        var again = Assert.Throws<InvalidOperationException>(() => source.To(Sink.Ignore<ConsumedRecord>()).Run(Sys.Materializer()));
+        Assert.Contains("materialized already", again.Message);
+        await control.DrainAndShutdownAsync(TimeSpan.FromSeconds(5)).WaitAsync(Long);
+    }
+
+    [Fact]
     public async Task Delivers_every_record_of_every_partition_once_and_commits_them_all_when_acked()
     {
         const int partitions = 6, count = 6000;

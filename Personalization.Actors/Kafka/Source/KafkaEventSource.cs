@@ -17,4 +17,15 @@ public static class KafkaEventSource
         settings.Validate();
         return Akka.Streams.Dsl.Source.FromGraph(new KafkaSourceStage(settings, listener));
     }
+
+    /// <summary>
+    /// A source whose control exists before it runs, so the stages after it can be built with it and the whole graph
+    /// materialized once, fused (pre-materializing the source instead puts a publisher, an actor hop per record,
+    /// between it and them). The source may be materialized once.
+    /// </summary>
+    internal static Source<ConsumedRecord, IKafkaSourceControl> Create(KafkaSourceSettings settings, KafkaSourceControl control, IPartitionAssignmentListener? listener = null)
+    {
+        settings.Validate();
+        return Akka.Streams.Dsl.Source.FromGraph(new KafkaSourceStage(settings, listener, control));
+    }
 }

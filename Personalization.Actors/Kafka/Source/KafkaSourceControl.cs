@@ -17,6 +17,7 @@ internal sealed class KafkaSourceControl : IKafkaSourceControl
     private CommitBoard? _board;
     private long _inFlight;
     private int _paused;
+    private int _claimed;
 
     public Task Completion => _completion.Task;
 
@@ -60,6 +61,11 @@ internal sealed class KafkaSourceControl : IKafkaSourceControl
 
         await Completion.ConfigureAwait(false);
     }
+
+    /// <summary>For a control created before its source is materialized: one materialization may take it.</summary>
+    internal KafkaSourceControl Claim() => Interlocked.Exchange(ref _claimed, 1) == 0
+        ? this
+        : throw new InvalidOperationException("this Kafka source control belongs to a source that was materialized already; create the source again");
 
     internal void Attach(Action<SourceCommand> commands, Akka.Actor.IActorRef ackTarget, KafkaPollLoop loop, CommitBoard board)
     {

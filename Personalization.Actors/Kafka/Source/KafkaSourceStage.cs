@@ -11,12 +11,13 @@ namespace Personalization.Actors.Kafka.Source;
 /// robin, in-flight bounds, rewinds), emits on demand, carries out the flow's pause/resume/seek requests on the poll
 /// thread, publishes acknowledged prefixes for the poll thread to commit, and drains.
 /// </summary>
-internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionAssignmentListener? listener)
+internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionAssignmentListener? listener, KafkaSourceControl? control = null)
     : GraphStageWithMaterializedValue<SourceShape<ConsumedRecord>, IKafkaSourceControl>
 {
     private readonly Outlet<ConsumedRecord> _out = new("KafkaEventSource.out");
     private readonly KafkaSourceSettings _settings = settings;
     private readonly IPartitionAssignmentListener? _listener = listener;
+    private readonly KafkaSourceControl? _control = control;
 
     public override SourceShape<ConsumedRecord> Shape => new(_out);
 
@@ -24,8 +25,9 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
 
     public override ILogicAndMaterializedValue<IKafkaSourceControl> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
     {
-        var control = new KafkaSourceControl();
-        return new LogicAndMaterializedValue<IKafkaSourceControl>(new Logic(this, control), control);
+        // A control handed in is claimed by this one materialization (it attaches to one stage's poll loop).
+        var claimed = _control is null ? new KafkaSourceControl() : _control.Claim();
+        return new LogicAndMaterializedValue<IKafkaSourceControl>(new Logic(this, claimed), claimed);
     }
 
     private sealed class Logic : TimerGraphStageLogic
