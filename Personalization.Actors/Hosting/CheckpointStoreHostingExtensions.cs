@@ -16,7 +16,9 @@ public static class CheckpointStoreHostingExtensions
 
     /// <summary>
     /// Replay filter off: it spawns an actor per recovery to repair interleaved writers, and this journal replays one
-    /// event written by the one writer sharding allows.
+    /// event written by the one writer sharding allows. Call and recovery timeouts of 60 s: above the 45 s for which
+    /// reads and writes ride out a database outage (<see cref="Persistence.TransientDatabaseErrors"/>), so a recovery
+    /// waiting for the database is not failed by Akka first (default recovery-event-timeout: 30 s).
     /// </summary>
     internal static string CheckpointJournalHocon(CheckpointStoreOptions options) => $$"""
         akka.persistence.max-concurrent-recoveries = 500
@@ -27,6 +29,7 @@ public static class CheckpointStoreHostingExtensions
           connection-string = "{{options.ConnectionString.Replace("\\", "\\\\").Replace("\"", "\\\"")}}"
           replay-filter.mode = off
           circuit-breaker.call-timeout = 60s
+          recovery-event-timeout = 60s
         }
         """;
 }

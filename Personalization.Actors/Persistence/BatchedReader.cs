@@ -1,10 +1,14 @@
 using System.Threading.Channels;
+using Personalization.Actors.Telemetry;
 
 namespace Personalization.Actors.Persistence;
 
 /// <summary>
 /// Recoveries come in bursts (a partition assigned, a backlog of users new to the node): the reads waiting while one
-/// query runs go together into the next, one round trip for many users.
+/// query runs go together into the next, one round trip for many users. A batch that fails with a transient error is
+/// read again for up to the retry window (<see cref="TransientDatabaseErrors"/>): users that first appear while the
+/// database is down wait for it instead of failing their recovery (which would stop them and leave their events to
+/// the partition's redelivery timeout).
 /// </summary>
 internal sealed class BatchedReader : IAsyncDisposable
 {
@@ -13,12 +17,14 @@ internal sealed class BatchedReader : IAsyncDisposable
     private readonly Task _ready;
     private readonly int _maxBatch;
     private readonly Task _loop;
+    private readonly TimeSpan _transientRetryWindow;
 
-    public BatchedReader(ICheckpointTable table, Task ready, int maxBatch)
+    public BatchedReader(ICheckpointTable table, Task ready, int maxBatch, TimeSpan? transientRetryWindow = null)
     {
         _table = table;
         _ready = ready;
         _maxBatch = maxBatch;
+        _transientRetryWindow = transientRetryWindow ?? TransientDatabaseErrors.DefaultWindow;
         _loop = Task.Run(RunAsync);
     }
 
@@ -46,7 +52,8 @@ internal sealed class BatchedReader : IAsyncDisposable
             try
             {
                 await _ready.ConfigureAwait(false);
-                var rows = await _table.ReadAsync(ids, CancellationToken.None).ConfigureAwait(false);
+                var rows = await TransientDatabaseErrors.RetryAsync(
+                    () => _table.ReadAsync(ids, CancellationToken.None), _transientRetryWindow, EngineMetrics.CheckpointReadRetries).ConfigureAwait(false);
                 foreach (var pending in batch) pending.Done.TrySetResult(rows.GetValueOrDefault(pending.PersistenceId));
             }
             catch (Exception e)

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Data.Common;
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
 using Personalization.Actors.Telemetry;
 
 namespace Personalization.Actors.Persistence;
@@ -31,7 +29,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         _table = table;
         _ready = ready;
         _maxBatchRows = maxBatchRows;
-        _transientRetryWindow = transientRetryWindow ?? TimeSpan.FromSeconds(45);
+        _transientRetryWindow = transientRetryWindow ?? TransientDatabaseErrors.DefaultWindow;
         _loop = Task.Run(RunAsync);
     }
 
@@ -131,43 +129,11 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// A failed checkpoint write stops its user's actor (Akka.Persistence's rule for persist failures), and while the
-    /// database is down its restart cannot recover either: every live user would stop answering queries for the length
-    /// of an outage (found by Faults/DatabaseFaultTests). So transient errors are retried here, with the whole batch,
-    /// in order; the writes behind it wait, their users' acknowledgements wait, and ingest stops at its in-flight bound
-    /// (backpressure) until the database answers again. Other errors fail the batch at once, as before.
+    /// Transient errors are retried with the whole batch, in order (<see cref="TransientDatabaseErrors"/>); the writes
+    /// behind it wait, their users' acknowledgements wait. Other errors fail the batch at once.
     /// </summary>
-    private async Task<IReadOnlyCollection<int>> UpsertRetryingTransientAsync(List<CheckpointRow> rows)
-    {
-        var deadline = DateTime.UtcNow + _transientRetryWindow;
-        var backoff = TimeSpan.FromMilliseconds(100);
-        while (true)
-        {
-            try
-            {
-                return await UpsertLatestAsync(rows).ConfigureAwait(false);
-            }
-            catch (Exception e) when (IsTransient(e) && DateTime.UtcNow + backoff < deadline)
-            {
-                EngineMetrics.CheckpointWriteRetries.Inc();
-                await Task.Delay(backoff).ConfigureAwait(false);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
-            }
-        }
-    }
-
-    /// <summary>
-    /// The provider's own verdict (Npgsql: I/O, socket, timeout, "cannot connect now"…), plus PostgreSQL's
-    /// operator-intervention class 57P (admin shutdown, crash shutdown, starting up) and connection class 08, and
-    /// SQLite's "database or disk is full" (space can come back; SQLite leaves the database intact).
-    /// </summary>
-    internal static bool IsTransient(Exception e) => e switch
-    {
-        SqliteException { SqliteErrorCode: 13 } => true, // SQLITE_FULL
-        DbException db => db.IsTransient || db.SqlState is { } state && (state.StartsWith("57P", StringComparison.Ordinal) || state.StartsWith("08", StringComparison.Ordinal)),
-        TimeoutException => true,
-        _ => e.InnerException is { } inner && IsTransient(inner),
-    };
+    private Task<IReadOnlyCollection<int>> UpsertRetryingTransientAsync(List<CheckpointRow> rows) =>
+        TransientDatabaseErrors.RetryAsync(() => UpsertLatestAsync(rows), _transientRetryWindow, EngineMetrics.CheckpointWriteRetries);
 
     /// <summary>
     /// Writes only the last row of each id in the batch: the earlier ones are superseded in the same transaction (a

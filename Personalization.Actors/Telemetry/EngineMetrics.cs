@@ -46,4 +46,7 @@ public static class EngineMetrics
 
     public static readonly Counter CheckpointWriteRetries = Metrics.CreateCounter(
         "personalization_checkpoint_write_retries_total", "Checkpoint batches written again after a transient database error (down, restarting, disk full).");
+
+    public static readonly Counter CheckpointReadRetries = Metrics.CreateCounter(
+        "personalization_checkpoint_read_retries_total", "Recovery reads (batches) tried again after a transient database error (down, restarting).");
 }

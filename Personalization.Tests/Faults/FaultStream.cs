@@ -46,6 +46,8 @@ public sealed class FaultStream : IDisposable
     /// <summary>Events acknowledged by the broker so far.</summary>
     public int Produced => Volatile.Read(ref _produced);
 
+    private long _producedUntil;
+
     /// <summary>Poison records acknowledged by the broker so far.</summary>
     public int Poison => Volatile.Read(ref _poison);
 
@@ -67,7 +69,12 @@ public sealed class FaultStream : IDisposable
             if (chunk++ % 2 == 0) await ProducePoisonAsync(chunk / 2, events[0].UserId, events[0].ItemId, cancellationToken);
             await Task.Delay(pause, cancellationToken); // the pacing of the stream, not a synchronisation
         }
+
+        Volatile.Write(ref _producedUntil, System.Diagnostics.Stopwatch.GetTimestamp());
     }
+
+    /// <summary>When the last record was acknowledged (<see cref="System.Diagnostics.Stopwatch"/> timestamp; 0: not yet).</summary>
+    public long ProducedUntil => Volatile.Read(ref _producedUntil);
 
     /// <summary>One undecodable record of four kinds in turn, keyed so it lands among its user's events.</summary>
     private async Task ProducePoisonAsync(int n, string user, string item, CancellationToken cancellationToken)

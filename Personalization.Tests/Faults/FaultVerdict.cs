@@ -25,7 +25,11 @@ public static class FaultVerdict
         try
         {
             await Eventually.AssertAsync(async () => await AssertCaughtUpAsync(stream, http, groupId), FaultSettings.RecoverTimeout, TimeSpan.FromMilliseconds(500));
-            recoverSeconds = sinceFaultEnd.Elapsed.TotalSeconds;
+            // From the end of the fault, or of the stream if it ended later: a stream still being produced after the
+            // fault is not something the engine recovers from.
+            var now = Stopwatch.GetTimestamp();
+            var from = Math.Max(now - sinceFaultEnd.Elapsed.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond, stream.ProducedUntil);
+            recoverSeconds = Stopwatch.GetElapsedTime(from, now).TotalSeconds;
         }
         catch (Exception e)
         {
