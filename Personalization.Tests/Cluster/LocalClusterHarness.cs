@@ -76,6 +76,10 @@ public sealed class LocalClusterHarness : IAsyncDisposable
 
     public async Task KillAsync(int i) => await Node(i).KillAsync();
 
+    /// <summary>The last lines each running node logged: what a failing test prints to say why.</summary>
+    public string LogTails(int lines = 40) => string.Join("\n", Live.Select(n =>
+        $"--- {n.Name} (pid {n.Id}), last {lines} lines:\n" + string.Join("\n", n.Log.Split('\n').TakeLast(lines))));
+
     /// <summary>What every live node says it consumes and hosts.</summary>
     public async Task<List<NodeShardsDto>> ShardsAsync()
     {

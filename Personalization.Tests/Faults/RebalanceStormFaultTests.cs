@@ -33,7 +33,15 @@ public sealed class RebalanceStormFaultTests(FaultContext context, ITestOutputHe
         // way when it ends (a start takes up to ~10 s) still happen during ingest.
         var duration = TimeSpan.FromSeconds(FaultSettings.StormSeconds);
         var produce = stream.ProduceAsync(over: TimeSpan.FromSeconds(Math.Max(4 * FaultSettings.StreamSeconds, 1.5 * FaultSettings.StormSeconds + 20)));
-        await FaultProbe.WaitUntilAppliedAsync(cluster.Node(0).Http, stream, stream.Workload.Events.Count / 5);
+        try
+        {
+            await FaultProbe.WaitUntilAppliedAsync(cluster.Node(0).Http, stream, stream.Workload.Events.Count / 5);
+        }
+        catch
+        {
+            output.WriteLine(cluster.LogTails()); // once seen in a full-suite run: no progress before the storm began
+            throw;
+        }
 
         // Node 0 stays (the first seed, the lowest address, it answers the checks); nodes 1 and 2 each leave and join
         // in turn, half a cycle apart; joins may overlap anything. A kill -9 waits until all three are Up and
