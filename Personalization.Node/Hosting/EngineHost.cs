@@ -38,6 +38,13 @@ public static class EngineHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        if (options.Cluster.NetworkFaultInjection)
+        {
+            app.Logger.LogWarning(
+                "Cluster:NetworkFaultInjection is on (test only): remoting speaks {Protocol} through the throttler adapter and POST /admin/faults/network/cut can cut this node off its peers",
+                RemotingHosting.Protocol(options.Cluster));
+        }
+
         app.UseHttpMetrics();
         app.UseHttpApi();
         app.MapUserEndpoints();
@@ -63,6 +70,7 @@ public static class EngineHost
         }
 
         var sessions = options.Sessions;
+        if (cluster.NetworkFaultInjection) akka.AddHocon(RemotingHosting.NetworkFaultHocon(cluster), HoconAddMode.Prepend); // test only
         return akka
             .ConfigureLoggers(l => l.AddLoggerFactory())
             .WithRemoting(RemotingHosting.RemoteOptionsFor(cluster, port, publicHost))

@@ -95,7 +95,7 @@ public sealed class KafkaIngestService(
         // service-unbind: before sharding hands users off, so they can still acknowledge what they applied.
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "kafka-ingest-drain", async () =>
         {
-            await DrainAsync();
+            await DrainAsync(downed: CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason);
             return Akka.Done.Instance;
         });
         logger.LogInformation("Consuming {Topic} from {Bootstrap} as group {Group} ({Partitions} partitions = shards)", kafka.Topic, kafka.BootstrapServers, kafka.GroupId, kafka.Partitions);
@@ -130,23 +130,28 @@ public sealed class KafkaIngestService(
     /// unreachable, so after the drain budget the node stops waiting (the poll thread is a background thread) and
     /// the partitions' next owner reads the uncommitted events again.
     /// </summary>
-    private Task DrainAsync()
+    /// <param name="downed">The node was downed (split-brain resolver, <c>cluster down</c>): sharding stopped its shard
+    /// region at once, so nothing in flight can be acknowledged any more. The drain commits the acknowledged prefix and
+    /// closes the consumer without waiting, instead of holding the partitions from their next owner for the timeout.</param>
+    private Task DrainAsync(bool downed = false)
     {
         if (_ingest is null) return Task.CompletedTask;
         lock (_stopping)
         {
-            return _drain ??= DrainBoundedAsync(_ingest);
+            return _drain ??= DrainBoundedAsync(_ingest, downed);
         }
     }
 
-    private async Task DrainBoundedAsync(SupervisedIngest ingest)
+    private async Task DrainBoundedAsync(SupervisedIngest ingest, bool downed)
     {
         var shutdown = options.Shutdown;
-        logger.LogInformation("Draining Kafka ingest: waiting up to {Timeout} s for in-flight events to become durable", shutdown.DrainTimeoutSeconds);
+        var wait = downed ? TimeSpan.Zero : shutdown.DrainTimeout;
+        if (downed) logger.LogInformation("Draining Kafka ingest of a downed node: its users are stopped, committing what is durable without waiting");
+        else logger.LogInformation("Draining Kafka ingest: waiting up to {Timeout} s for in-flight events to become durable", shutdown.DrainTimeoutSeconds);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            await ingest.DrainAndShutdownAsync(shutdown.DrainTimeout).WaitAsync(shutdown.DrainBudget);
+            await ingest.DrainAndShutdownAsync(wait).WaitAsync(wait + TimeSpan.FromSeconds(NodeOptions.ShutdownOptions.ConsumerCloseSeconds));
             logger.LogInformation("Kafka ingest drained in {Elapsed:0.0} s: consumer closed", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         catch (TimeoutException)

@@ -167,6 +167,15 @@ public sealed class NodeOptions
 
         /// <summary>TLS between nodes; off while no certificate is set.</summary>
         public RemotingTlsOptions Tls { get; set; } = new();
+
+        /// <summary>
+        /// <b>Test only</b> (the fault suite's network partition; off by default, never in production): remoting runs
+        /// through Akka.Remote's throttler transport adapter, which makes the address scheme <c>akka.trttl.tcp</c> (every
+        /// node of the cluster must agree), and the admin API gets <c>POST /admin/faults/network/cut|heal</c>, which
+        /// drops (blackholes) or restores all remoting traffic between this node and a peer. The node logs a warning at
+        /// start while it is on. docs/DESIGN.md, "Network fault injection".
+        /// </summary>
+        public bool NetworkFaultInjection { get; set; }
     }
 
     /// <summary>Akka remoting over TLS (DotNetty). The password comes from the environment or a Secret, never a file in the image.</summary>

@@ -39,9 +39,15 @@ public sealed class LocalClusterHarness : IAsyncDisposable
 
     public LocalNodeProcess Node(int i) => _nodes[i] ?? throw new InvalidOperationException($"node {i} is not running");
 
-    public static LocalClusterHarness Create(int nodes, string bootstrap, string topic, string connectionString)
+    /// <summary>The settings node <paramref name="i"/> starts with.</summary>
+    public NodeOptions Options(int i) => _options[i];
+
+    /// <param name="configure">Changes every node's settings after the harness's own (e.g. a shutdown budget, fault injection).</param>
+    public static LocalClusterHarness Create(int nodes, string bootstrap, string topic, string connectionString, Action<NodeOptions>? configure = null)
     {
-        var ports = Enumerable.Range(0, nodes).Select(_ => FreePorts.Next()).ToArray();
+        // Ascending, so node 0 (the first seed, never stopped by the tests) has the lowest address: when a split leaves
+        // two equal halves, keep-majority keeps the half with the lowest address, so the tests' node 0 survives ties.
+        var ports = Enumerable.Range(0, nodes).Select(_ => FreePorts.Next()).Order().ToArray();
         var seeds = string.Join(',', ports.Select(p => $"akka.tcp://personalization@127.0.0.1:{p}"));
         var options = ports.Select(port =>
         {
@@ -52,6 +58,7 @@ public sealed class LocalClusterHarness : IAsyncDisposable
             o.Kafka.RedeliveryTimeoutSeconds = 10;
             o.Sessions.CheckpointIntervalSeconds = 0.5;
             o.Http.QueryTimeoutMs = 1000; // the production budget: failover is where it matters
+            configure?.Invoke(o);
             return o;
         }).ToArray();
         return new LocalClusterHarness(options, bootstrap, topic);
@@ -68,6 +75,10 @@ public sealed class LocalClusterHarness : IAsyncDisposable
     public async Task StopAsync(int i) => await Node(i).StopAsync(TimeSpan.FromSeconds(60));
 
     public async Task KillAsync(int i) => await Node(i).KillAsync();
+
+    /// <summary>The last lines each running node logged: what a failing test prints to say why.</summary>
+    public string LogTails(int lines = 40) => string.Join("\n", Live.Select(n =>
+        $"--- {n.Name} (pid {n.Id}), last {lines} lines:\n" + string.Join("\n", n.Log.Split('\n').TakeLast(lines))));
 
     /// <summary>What every live node says it consumes and hosts.</summary>
     public async Task<List<NodeShardsDto>> ShardsAsync()

@@ -4,6 +4,7 @@ using Personalization.Actors.Kafka.Broker;
 using Personalization.Actors.Kafka.Producers;
 using Personalization.Node.Hosting;
 using Personalization.Node.Local;
+using Personalization.Tests.Cluster;
 using Personalization.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -11,8 +12,9 @@ using Xunit.Abstractions;
 namespace Personalization.Tests.Engine;
 
 /// <summary>
-/// A node process stopped with SIGTERM after what it depends on is already gone exits within its shutdown budget
-/// (Shutdown:TotalSeconds) on its own — exit code 0, not the budget guard's — and its log says what it gave up on.
+/// A node process stopped with SIGTERM after what it depends on is already gone — its broker, its database, or its two
+/// peers (killed: unreachable, not left) — exits within its shutdown budget (Shutdown:TotalSeconds) on its own — exit
+/// code 0, not the budget guard's — and its log says what it gave up on.
 /// </summary>
 public sealed class NodeShutdownTests(ITestOutputHelper output)
 {
@@ -71,6 +73,47 @@ public sealed class NodeShutdownTests(ITestOutputHelper output)
         finally
         {
             if (node is not null) await node.DisposeAsync();
+            await postgres.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_node_whose_two_peers_were_killed_exits_within_its_budget_on_SIGTERM()
+    {
+        using var kafka = EmbeddedKafkaBroker.Start(brokers: 1);
+        kafka.CreateTopic(Topic, LocalClusterHarness.Partitions, 1);
+        kafka.CreateTopic(DeadLetterProducer.DeadLetterTopicFor(Topic), 1, 1);
+        var postgres = await LocalPostgres.StartAsync();
+        try
+        {
+            // The resolver waits longer than the test needs to signal: the survivor must see its peers unreachable
+            // when SIGTERM comes, not have downed itself already (1 of 3 is a minority under keep-majority).
+            await using var cluster = LocalClusterHarness.Create(3, kafka.BootstrapServers, Topic, await postgres.CreateDatabaseAsync("pz_peers_gone"), o =>
+            {
+                ShortBudget(o);
+                o.Cluster.StableAfterSeconds = 120;
+            });
+            await cluster.StartAllAsync();
+            var survivor = cluster.Node(0);
+            await ApplySomeEventsAsync(survivor, kafka.BootstrapServers);
+
+            await cluster.KillAsync(1);
+            await cluster.KillAsync(2);
+            await Eventually.AssertAsync(async () =>
+            {
+                var view = await survivor.Http.GetFromJsonAsync("/admin/cluster", Node.Http.Admin.AdminJsonContext.Default.ClusterStateDto);
+                Assert.Equal(3, view!.Members.Count); // unreachable, not left: still members
+                Assert.Equal(2, view.Unreachable.Count);
+            }, ApplyTimeout, TimeSpan.FromMilliseconds(200));
+
+            var options = cluster.Options(0);
+            var (elapsed, killed) = await survivor.TerminateAsync(options.Shutdown.Total + TimeSpan.FromSeconds(15));
+            output.WriteLine($"stopped in {elapsed.TotalSeconds:0.0} s (budget {options.Shutdown.TotalSeconds} s)\n{survivor.Log}");
+
+            AssertExitedOnItsOwnWithinBudget(survivor, options, elapsed, killed);
+        }
+        finally
+        {
             await postgres.DisposeAsync();
         }
     }

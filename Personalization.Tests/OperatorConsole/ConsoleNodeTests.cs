@@ -65,6 +65,45 @@ public sealed class ConsoleNodeTests(ConsoleNodeFixture nodes) : IClassFixture<C
     }
 
     [Fact]
+    public async Task Entities_lists_the_users_live_on_the_node_by_shard_with_its_own_member_status()
+    {
+        var users = Enumerable.Range(0, 6).Select(i => $"en-{Guid.NewGuid():N}"[..12] + i).ToArray();
+        var body = "[" + string.Join(",", users.Select(u => $$"""{"user":"{{u}}","item":"1","type":"play"}""")) + "]";
+        Assert.Equal(HttpStatusCode.Accepted, (await nodes.Open.Http.PostAsync("/events", new StringContent(body, Encoding.UTF8, "application/json"))).StatusCode);
+        foreach (var user in users)
+            await Eventually.AssertAsync(async () => Assert.Equal(1, (await nodes.Open.SessionAsync(user)).EventCount), TimeSpan.FromSeconds(60));
+
+        var state = await nodes.Open.Http.GetFromJsonAsync("/admin/sharding/user/entities", AdminJsonContext.Default.ShardEntitiesDto);
+
+        Assert.Equal("Up", state!.NodeStatus);
+        Assert.Equal((await ConsoleNodeFixture.Client(nodes.Open).ClusterAsync(None)).Self, state.Node);
+        foreach (var user in users)
+        {
+            var shard = KafkaPartitioner.PartitionFor(user, ConsoleNodeFixture.Partitions).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Contains(user, state.Shards.Single(s => s.ShardId == shard).EntityIds);
+        }
+
+        Assert.Equal(state.Shards.Sum(s => s.EntityIds.Count), state.Entities);
+        Assert.False(state.Truncated);
+        var one = await nodes.Open.Http.GetFromJsonAsync("/admin/sharding/user/entities?limit=1", AdminJsonContext.Default.ShardEntitiesDto);
+        Assert.Equal((1, true), (one!.Shards.Sum(s => s.EntityIds.Count), one.Truncated));
+        var refused = await nodes.Open.Http.GetAsync("/admin/sharding/user/entities?limit=0");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("limit must be from 1 to", await refused.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Network_fault_injection_is_off_by_default_so_its_endpoints_do_not_exist()
+    {
+        var state = await ConsoleNodeFixture.Client(nodes.Open).ClusterAsync(None);
+        var cut = await nodes.Open.Http.PostAsJsonAsync("/admin/faults/network/cut", new ClusterAddressRequest("akka.tcp://personalization@10.9.9.9:4053"),
+            AdminJsonContext.Default.ClusterAddressRequest);
+
+        Assert.Equal(HttpStatusCode.NotFound, cut.StatusCode);
+        Assert.StartsWith("akka.tcp://", state.Self); // no throttler adapter in the address either
+    }
+
+    [Fact]
     public async Task Regions_lists_the_user_type_and_an_unknown_type_is_refused_with_the_list()
     {
         var client = ConsoleNodeFixture.Client(nodes.Open);

@@ -74,7 +74,7 @@ internal static class AdminClusterEndpoints
         return Results.Json(new MessageDto(act(cluster, address!)), AdminJsonContext.Default.MessageDto, statusCode: StatusCodes.Status202Accepted);
     }
 
-    private static IResult? ParseAddress(ClusterAddressRequest? request, out Address? address)
+    internal static IResult? ParseAddress(ClusterAddressRequest? request, out Address? address)
     {
         address = null;
         if (string.IsNullOrWhiteSpace(request?.Address))

@@ -26,6 +26,15 @@ public sealed record ClusterShardingStatsDto(string TypeName, IReadOnlyList<Regi
 /// <summary>The shards of a type hosted on this node (GetShardRegionState).</summary>
 public sealed record ShardRegionStateDto(string TypeName, string Node, IReadOnlyList<ShardCountDto> Shards, int Entities, IReadOnlyList<string> FailedShards);
 
+public sealed record ShardEntityIdsDto(string ShardId, IReadOnlyList<string> EntityIds);
+
+/// <summary>
+/// The entities of a type living on this node (GetShardRegionState) and this node's status in its own view of the
+/// cluster (<see cref="NodeStatus"/>: Up, Leaving, Exiting, Down…); <see cref="Truncated"/> when there were more ids
+/// than the limit (<see cref="Entities"/> counts them all).
+/// </summary>
+public sealed record ShardEntitiesDto(string TypeName, string Node, string NodeStatus, IReadOnlyList<ShardEntityIdsDto> Shards, int Entities, bool Truncated);
+
 /// <summary><see cref="Items"/> counts real items (the vocabulary without its padding row 0).</summary>
 public sealed record ModelInfoDto(string Name, string Version, int StateSize, int Items);
 
@@ -63,6 +72,7 @@ public sealed record IngestStatusDto(
 [JsonSerializable(typeof(ShardingRegionsDto))]
 [JsonSerializable(typeof(ClusterShardingStatsDto))]
 [JsonSerializable(typeof(ShardRegionStateDto))]
+[JsonSerializable(typeof(ShardEntitiesDto))]
 [JsonSerializable(typeof(ModelStatusDto))]
 [JsonSerializable(typeof(ModelLoadRequest))]
 [JsonSerializable(typeof(IngestStatusDto))]

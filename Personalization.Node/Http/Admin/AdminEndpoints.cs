@@ -20,6 +20,7 @@ public static class AdminEndpoints
         admin.MapAdminShardingEndpoints();
         admin.MapAdminModelEndpoints();
         admin.MapAdminIngestEndpoints();
+        if (options.Cluster.NetworkFaultInjection) admin.MapAdminNetworkFaultEndpoints(); // test only, off by default
     }
 
     internal static IResult Error(int status, string message) => ApiProblems.Problem(status, message);

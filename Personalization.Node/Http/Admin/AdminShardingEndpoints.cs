@@ -5,14 +5,16 @@ using Akka.Cluster.Sharding;
 namespace Personalization.Node.Http.Admin;
 
 /// <summary>
-/// pbm's <c>cluster-sharding regions | region-stats | shard-stats</c>: asks the shard region (never blocks an actor;
-/// the region answers from its own state or gathers from the other regions with a timeout).
+/// pbm's <c>cluster-sharding regions | region-stats | shard-stats</c>, and the entity ids on this node: asks the shard
+/// region (never blocks an actor; the region answers from its own state or gathers from the other regions with a timeout).
 /// </summary>
 internal static class AdminShardingEndpoints
 {
     // The region asks every region in the cluster within StatsTimeout; ours waits a little longer for that answer.
     private static readonly TimeSpan StatsTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    private const int DefaultEntityLimit = 10_000;
+    private const int MaxEntityLimit = 1_000_000;
 
     public static void MapAdminShardingEndpoints(this IEndpointRouteBuilder admin)
     {
@@ -59,7 +61,45 @@ internal static class AdminShardingEndpoints
                 return TimedOut(typeName);
             }
         });
+
+        MapEntities(admin);
     }
+
+    /// <summary>
+    /// The entity ids of a type living on this node, by shard, with this node's own view of its membership: a reader
+    /// can tell whether a node that still hosts users still counts itself a member (the fault suite samples it to
+    /// check that no user is live on two nodes). At most <c>limit</c> ids (default 10,000); counts alone: shard-stats.
+    /// </summary>
+    private static void MapEntities(IEndpointRouteBuilder admin) =>
+        admin.MapGet("/sharding/{typeName}/entities", async (string typeName, int? limit, ActorSystem system, CancellationToken ct) =>
+        {
+            if (Region(system, typeName, out var region) is { } unknown) return unknown;
+            var max = limit ?? DefaultEntityLimit;
+            if (max is < 1 or > MaxEntityLimit)
+                return AdminEndpoints.Error(StatusCodes.Status400BadRequest, $"limit must be from 1 to {MaxEntityLimit} (is {max})");
+            try
+            {
+                var state = await region!.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, AskTimeout, ct);
+                var self = Cluster.Get(system).SelfMember.Status.ToString();
+                var left = max;
+                var shards = new List<ShardEntityIdsDto>();
+                foreach (var shard in state.Shards.OrderBy(s => ShardOrder(s.ShardId)).ThenBy(s => s.ShardId, StringComparer.Ordinal))
+                {
+                    var ids = shard.EntityIds.Order(StringComparer.Ordinal).Take(left).ToArray();
+                    left -= ids.Length;
+                    shards.Add(new ShardEntityIdsDto(shard.ShardId, ids));
+                }
+
+                var total = state.Shards.Sum(s => s.EntityIds.Count);
+                return Results.Json(
+                    new ShardEntitiesDto(typeName, Cluster.Get(system).SelfAddress.ToString(), self, shards, total, total > max),
+                    AdminJsonContext.Default.ShardEntitiesDto);
+            }
+            catch (AskTimeoutException)
+            {
+                return TimedOut(typeName);
+            }
+        });
 
     private static IResult? Region(ActorSystem system, string typeName, out IActorRef? region)
     {
