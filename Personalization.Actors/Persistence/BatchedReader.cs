@@ -14,12 +14,12 @@ internal sealed class BatchedReader : IAsyncDisposable
 {
     private readonly Channel<PendingRead> _queue = Channel.CreateUnbounded<PendingRead>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ICheckpointTable _table;
-    private readonly Task _ready;
+    private readonly Func<Task> _ready;
     private readonly int _maxBatch;
     private readonly Task _loop;
     private readonly TimeSpan _transientRetryWindow;
 
-    public BatchedReader(ICheckpointTable table, Task ready, int maxBatch, TimeSpan? transientRetryWindow = null)
+    public BatchedReader(ICheckpointTable table, Func<Task> ready, int maxBatch, TimeSpan? transientRetryWindow = null)
     {
         _table = table;
         _ready = ready;
@@ -51,7 +51,7 @@ internal sealed class BatchedReader : IAsyncDisposable
 
             try
             {
-                await _ready.ConfigureAwait(false);
+                await _ready().ConfigureAwait(false);
                 var rows = await TransientDatabaseErrors.RetryAsync(
                     () => _table.ReadAsync(ids, CancellationToken.None), _transientRetryWindow, EngineMetrics.CheckpointReadRetries).ConfigureAwait(false);
                 foreach (var pending in batch) pending.Done.TrySetResult(rows.GetValueOrDefault(pending.PersistenceId));

@@ -40,7 +40,9 @@ public sealed class CheckpointJournal : AsyncWriteJournal
             "postgresql" => new PostgresCheckpointTable(connectionString, tableName),
             _ => throw new ConfigurationException($"{PluginId}.provider \"{provider}\" is unknown: use sqlite or postgresql"),
         };
-        var ready = Task.Run(() => _table.EnsureCreatedAsync(CancellationToken.None));
+        var table = new TableReadiness(() => _table.EnsureCreatedAsync(CancellationToken.None));
+        var ready = table.WaitAsync;
+        _ = ready(); // created at start, not at the first recovery
         _writer = new GroupCommitWriter(_table, ready, config.GetInt("max-batch-rows", 4000));
         _reader = new BatchedReader(_table, ready, config.GetInt("max-batch-reads", 500));
         _serialization = Context.System.Serialization;

@@ -14,7 +14,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, Task> _inFlight = new();
     private readonly ICheckpointTable _table;
-    private readonly Task _ready;
+    private readonly Func<Task> _ready;
     private readonly int _maxBatchRows;
     private readonly Task _loop;
     private readonly TimeSpan _transientRetryWindow;
@@ -24,7 +24,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     /// timeout) is tried again before its writes fail; default 45 s, below the journal's circuit-breaker call-timeout
     /// (60 s, CheckpointStoreHostingExtensions), so a database restart is ridden out instead of failing checkpoints.
     /// </param>
-    public GroupCommitWriter(ICheckpointTable table, Task ready, int maxBatchRows, TimeSpan? transientRetryWindow = null)
+    public GroupCommitWriter(ICheckpointTable table, Func<Task> ready, int maxBatchRows, TimeSpan? transientRetryWindow = null)
     {
         _table = table;
         _ready = ready;
@@ -71,7 +71,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
             try
             {
-                await _ready.ConfigureAwait(false);
+                await _ready().ConfigureAwait(false);
             }
             catch (Exception e)
             {

@@ -32,7 +32,7 @@ internal static class TransientDatabaseErrors
     /// Runs <paramref name="attempt"/> until it succeeds, fails with an error that is not transient, or
     /// <paramref name="window"/> has passed (then the last error is thrown); backoff 100 ms doubling to 2 s.
     /// </summary>
-    public static async Task<T> RetryAsync<T>(Func<Task<T>> attempt, TimeSpan window, Counter retries)
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> attempt, TimeSpan window, Counter? retries = null)
     {
         var deadline = DateTime.UtcNow + window;
         var backoff = TimeSpan.FromMilliseconds(100);
@@ -44,7 +44,7 @@ internal static class TransientDatabaseErrors
             }
             catch (Exception e) when (IsTransient(e) && DateTime.UtcNow + backoff < deadline)
             {
-                retries.Inc();
+                retries?.Inc();
                 await Task.Delay(backoff).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             }

@@ -12,7 +12,7 @@ public sealed class BatchedReaderTests
     public async Task A_read_that_meets_a_transient_error_is_tried_again_and_answers()
     {
         var table = new FlakyTable { TransientFailures = 3 };
-        await using var reader = new BatchedReader(table, Task.CompletedTask, maxBatch: 100);
+        await using var reader = new BatchedReader(table, () => Task.CompletedTask, maxBatch: 100);
 
         var row = await reader.ReadAsync("user-a").WaitAsync(Wait);
 
@@ -24,7 +24,7 @@ public sealed class BatchedReaderTests
     public async Task A_read_that_fails_for_another_reason_fails_at_once()
     {
         var table = new FlakyTable { Fault = new InvalidOperationException("no such table") };
-        await using var reader = new BatchedReader(table, Task.CompletedTask, maxBatch: 100);
+        await using var reader = new BatchedReader(table, () => Task.CompletedTask, maxBatch: 100);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => reader.ReadAsync("user-a").WaitAsync(Wait));
         Assert.Equal(1, table.Attempts);
@@ -34,7 +34,7 @@ public sealed class BatchedReaderTests
     public async Task A_transient_error_that_outlasts_the_retry_window_fails_the_read()
     {
         var table = new FlakyTable { TransientFailures = int.MaxValue };
-        await using var reader = new BatchedReader(table, Task.CompletedTask, maxBatch: 100, transientRetryWindow: TimeSpan.FromMilliseconds(500));
+        await using var reader = new BatchedReader(table, () => Task.CompletedTask, maxBatch: 100, transientRetryWindow: TimeSpan.FromMilliseconds(500));
 
         await Assert.ThrowsAsync<DatabaseGoneException>(() => reader.ReadAsync("user-a").WaitAsync(Wait));
         Assert.True(table.Attempts > 1);

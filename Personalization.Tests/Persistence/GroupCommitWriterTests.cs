@@ -9,7 +9,7 @@ public sealed class GroupCommitWriterTests
     public async Task Writes_that_arrive_during_a_commit_go_together_into_the_next_one()
     {
         var table = new GatedTable();
-        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+        await using var writer = new GroupCommitWriter(table, () => Task.CompletedTask, maxBatchRows: 1000);
 
         var first = writer.WriteAsync([Row("user-0", 1)]);
         await table.CommitStarted.WaitAsync(TimeSpan.FromSeconds(10));
@@ -24,7 +24,7 @@ public sealed class GroupCommitWriterTests
     public async Task A_batch_never_exceeds_the_row_limit()
     {
         var table = new GatedTable();
-        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 10);
+        await using var writer = new GroupCommitWriter(table, () => Task.CompletedTask, maxBatchRows: 10);
 
         var first = writer.WriteAsync([Row("user-0", 1)]);
         await table.CommitStarted.WaitAsync(TimeSpan.FromSeconds(10));
@@ -39,7 +39,7 @@ public sealed class GroupCommitWriterTests
     public async Task A_read_of_an_id_waits_for_its_write_in_flight()
     {
         var table = new GatedTable();
-        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+        await using var writer = new GroupCommitWriter(table, () => Task.CompletedTask, maxBatchRows: 1000);
 
         var write = writer.WriteAsync([Row("user-a", 1)]);
         await table.CommitStarted.WaitAsync(TimeSpan.FromSeconds(10));
@@ -57,7 +57,7 @@ public sealed class GroupCommitWriterTests
     {
         var table = new GatedTable { FailNext = true };
         table.Release();
-        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+        await using var writer = new GroupCommitWriter(table, () => Task.CompletedTask, maxBatchRows: 1000);
 
         var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => writer.WriteAsync([Row("user-a", 1)]));
         Assert.Equal("disk full", failed.Message);
@@ -72,7 +72,7 @@ public sealed class GroupCommitWriterTests
     {
         var table = new GatedTable { TransientFailures = 3 };
         table.Release();
-        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+        await using var writer = new GroupCommitWriter(table, () => Task.CompletedTask, maxBatchRows: 1000);
 
         var stale = await writer.WriteAsync([Row("user-a", 1)]).WaitAsync(TimeSpan.FromSeconds(20));
 
@@ -85,7 +85,7 @@ public sealed class GroupCommitWriterTests
     {
         var table = new GatedTable { TransientFailures = int.MaxValue };
         table.Release();
-        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000, transientRetryWindow: TimeSpan.FromMilliseconds(500));
+        await using var writer = new GroupCommitWriter(table, () => Task.CompletedTask, maxBatchRows: 1000, transientRetryWindow: TimeSpan.FromMilliseconds(500));
 
         await Assert.ThrowsAsync<DatabaseGoneException>(() => writer.WriteAsync([Row("user-a", 1)]).WaitAsync(TimeSpan.FromSeconds(20)));
         Assert.Empty(table.BatchSizes);
@@ -95,7 +95,7 @@ public sealed class GroupCommitWriterTests
     public async Task Stale_rows_are_reported_to_the_write_they_came_from()
     {
         var table = new GatedTable { StaleIds = { "user-b" } };
-        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+        await using var writer = new GroupCommitWriter(table, () => Task.CompletedTask, maxBatchRows: 1000);
 
         var first = writer.WriteAsync([Row("user-0", 1)]);
         await table.CommitStarted.WaitAsync(TimeSpan.FromSeconds(10));
@@ -112,7 +112,7 @@ public sealed class GroupCommitWriterTests
     public async Task Of_an_id_written_twice_in_one_batch_only_the_last_row_goes_to_the_table()
     {
         var table = new GatedTable();
-        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+        await using var writer = new GroupCommitWriter(table, () => Task.CompletedTask, maxBatchRows: 1000);
 
         var first = writer.WriteAsync([Row("user-0", 1)]);
         await table.CommitStarted.WaitAsync(TimeSpan.FromSeconds(10));
@@ -130,7 +130,7 @@ public sealed class GroupCommitWriterTests
     public async Task A_superseded_row_shares_the_stale_outcome_of_the_row_that_replaced_it()
     {
         var table = new GatedTable { StaleIds = { "user-a" } };
-        await using var writer = new GroupCommitWriter(table, Task.CompletedTask, maxBatchRows: 1000);
+        await using var writer = new GroupCommitWriter(table, () => Task.CompletedTask, maxBatchRows: 1000);
 
         var first = writer.WriteAsync([Row("user-0", 1)]);
         await table.CommitStarted.WaitAsync(TimeSpan.FromSeconds(10));
