@@ -28,7 +28,7 @@ public static class FaultVerdict
             // From the end of the fault, or of the stream if it ended later: a stream still being produced after the
             // fault is not something the engine recovers from.
             var now = Stopwatch.GetTimestamp();
-            var from = Math.Max(now - sinceFaultEnd.Elapsed.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond, stream.ProducedUntil);
+            var from = Math.Max(now - sinceFaultEnd.ElapsedTicks, stream.ProducedUntil);
             recoverSeconds = Stopwatch.GetElapsedTime(from, now).TotalSeconds;
         }
         catch (Exception e)
