@@ -34,6 +34,7 @@ public static class EngineHost
         builder.AddHttpApi(options);
         builder.Services.AddModelRegistry(options.Model);
         builder.Services.AddKafkaIngest(options);
+        builder.Services.AddHostedService<NodeStatsService>();
         builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) => akka.WithEngine(options));
         configure?.Invoke(builder);
 
@@ -45,7 +46,7 @@ public static class EngineHost
                 RemotingHosting.Protocol(options.Cluster));
         }
 
-        app.UseHttpMetrics();
+        app.UseHttpRouteMetrics();
         app.UseHttpApi();
         app.MapUserEndpoints();
         app.MapEventEndpoints();
