@@ -46,6 +46,7 @@ public static class EngineHost
                 RemotingHosting.Protocol(options.Cluster));
         }
 
+        DegradedAnswers.TouchMetrics();
         app.UseHttpRouteMetrics();
         app.UseHttpApi();
         app.MapUserEndpoints();
