@@ -52,7 +52,8 @@ public static class UserSessionHostingExtensions
             .StartActors((system, registry, resolver) =>
             {
                 var models = resolver.GetService<IModelProvider>();
-                var userProps = UserSessionActor.PropsFor(settings, models);
+                var userProps = UserSessionActor.PropsFor(settings, models, resolver.GetService<Serving.ServingBoard>());
+                if (IngestDispatcherHostingExtensions.IngestDispatcherOf(system) is { } dispatcher) userProps = userProps.WithDispatcher(dispatcher);
                 var sharding = ClusterSharding.Get(system);
                 var shardingSettings = ClusterShardingSettings.Create(system)
                     .WithRole(role)

@@ -36,9 +36,12 @@ public static class IngestPipeline
         var control = new KafkaSourceControl();
         var handler = new IngestRecordHandler(settings.Topic, shardRegion, deadLetters, partitionCount, control,
             Logging.GetLogger(system, typeof(IngestPipeline)), quality.Timestamps);
-        var done = KafkaEventSource.Create(settings, control, listener)
+        var graph = KafkaEventSource.Create(settings, control, listener)
             .SelectAsyncUnordered(deadLetterParallelism, handler.Handle) // valid records complete at once; Tell order = record order
-            .RunWith(Sink.Ignore<NotUsed>(), materializer);
+            .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Right);
+        if (Hosting.IngestDispatcherHostingExtensions.IngestDispatcherOf(system) is { } dispatcher)
+            graph = graph.WithAttributes(ActorAttributes.CreateDispatcher(dispatcher));
+        var done = graph.Run(materializer);
         var monitor = new IngestMonitor(control, settings.Topic, settings.GroupId, quality);
         _ = control.Completion.ContinueWith(_ => monitor.Dispose(), TaskScheduler.Default);
         _ = done.ContinueWith(_ => monitor.Dispose(), TaskScheduler.Default);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Personalization.Actors.Model.Scoring;
 
 namespace Personalization.Actors.Model;
 
@@ -23,6 +24,7 @@ public sealed class InferenceBatcher : IModelRuntime, IAsyncDisposable
     private readonly TaskCompletionSource _stepLoopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _scoreLoopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ManualResetEventSlim? _startGate;
+    private readonly QuantizedTopK? _quantized;
     private volatile bool _aborting;
     private int _closing;
     private long _stepRounds;
@@ -45,10 +47,17 @@ public sealed class InferenceBatcher : IModelRuntime, IAsyncDisposable
         _linger = options.Linger;
         _steps = new RequestQueue<StepRequest>(options.StepQueueCapacity);
         _scores = new RequestQueue<TopKRequest>(options.ScoreQueueCapacity);
+        if (options.QuantizedScoring && QuantizedTopK.IsSupported)
+        {
+            if (LinearItemScores.TryRead(model, out var notLinear) is { } table) _quantized = new QuantizedTopK(table);
+            else ScoringPath = notLinear;
+        }
+
+        ScoringPath = _quantized is not null ? "int8 scan + exact fp32 re-score (linear score graph)" : ScoringPath ?? "ONNX Runtime score graph";
         _stepMetrics = new InferenceMetrics(Name, Version, "step");
         _scoreMetrics = new InferenceMetrics(Name, Version, "score");
-        StartThread(StepLoop, "step");
-        StartThread(ScoreLoop, "score");
+        StartThread(StepLoop, "step", options.StepThreadNice);
+        StartThread(ScoreLoop, "score", 0);
     }
 
     /// <summary>Validates the model folder and starts a batcher that owns its model. Throws <see cref="InvalidModelException"/>.</summary>
@@ -66,6 +75,9 @@ public sealed class InferenceBatcher : IModelRuntime, IAsyncDisposable
     public int StateSize => _model.StateSize;
     public ItemVocabulary Vocabulary => _model.Folder.Vocabulary;
     public IReadOnlyList<int> PopularItems => _model.Folder.PopularItems;
+
+    /// <summary>How top-k queries are scored, and if not quantized, why.</summary>
+    public string? ScoringPath { get; }
 
     /// <summary>Requests waiting for a step batch (in-flight multi-item requests not counted).</summary>
     public int PendingSteps => _steps.Count;
@@ -170,9 +182,10 @@ public sealed class InferenceBatcher : IModelRuntime, IAsyncDisposable
         return await request.Task.ConfigureAwait(false);
     }
 
-    private void StartThread(Action loop, string graph) =>
+    private void StartThread(Action loop, string graph, int nice) =>
         new Thread(() =>
         {
+            if (nice != 0) Scheduling.OsThreadPriority.LowerCurrentThreadBy(nice);
             _startGate?.Wait();
             loop();
         }) { IsBackground = true, Name = $"model-{graph} {Name} {Version}" }.Start();
@@ -304,6 +317,12 @@ public sealed class InferenceBatcher : IModelRuntime, IAsyncDisposable
 
     private void RunScoreRound(TopKRequest[] batch, int count, ref ScoredItem[] heap)
     {
+        if (_quantized is not null)
+        {
+            RunQuantizedScoreRound(batch, count, _quantized);
+            return;
+        }
+
         var d = StateSize;
         var n = _model.ItemCount;
         var states = _model.ScoreStates(count);
@@ -326,6 +345,30 @@ public sealed class InferenceBatcher : IModelRuntime, IAsyncDisposable
             var request = batch[i];
             if (heap.Length < request.K) heap = new ScoredItem[Math.Max(request.K, heap.Length * 2)];
             request.Succeed(TopKSelector.Select(scores.Slice(i * n, n), request.K, request.Exclude, heap));
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        _scoreMetrics.Run.Observe(Stopwatch.GetElapsedTime(started, now).TotalSeconds);
+        _scoreMetrics.Rows.Observe(count);
+        for (var i = 0; i < count; i++) _scoreMetrics.Request.Observe(Stopwatch.GetElapsedTime(batch[i].EnqueuedAt, now).TotalSeconds);
+    }
+
+    // A linear score graph: each request is an int8 scan of the catalog and an exact re-score of its shortlist, on this
+    // thread (Scoring/QuantizedTopK); a scan per request, as one ONNX run per request is the cost of a batch row too.
+    private void RunQuantizedScoreRound(TopKRequest[] batch, int count, QuantizedTopK scorer)
+    {
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < count; i++)
+        {
+            var request = batch[i];
+            try
+            {
+                request.Succeed(scorer.TopK(request.State, request.K, request.Exclude));
+            }
+            catch (Exception e)
+            {
+                request.Fail(e);
+            }
         }
 
         var now = Stopwatch.GetTimestamp();

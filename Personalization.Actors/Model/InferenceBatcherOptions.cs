@@ -21,8 +21,22 @@ public sealed record InferenceBatcherOptions
     /// </summary>
     public TimeSpan Linger { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// Nice steps of the step thread below the process (0: same priority). Steps are ingest, scores serve queries: a node that serves queries
+    /// while it ingests runs its steps below the scores' priority (<see cref="Scheduling.OsThreadPriority"/>).
+    /// </summary>
+    public int StepThreadNice { get; init; }
+
+    /// <summary>
+    /// Top-k of a linear score graph by an int8 scan of the catalog and an exact re-score of the best candidates
+    /// (<see cref="Scoring.QuantizedTopK"/>; on by default where the CPU has AVX2). Off: every query runs the score graph.
+    /// </summary>
+    public bool QuantizedScoring { get; init; } = true;
+
     internal void Check()
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(StepThreadNice, 0, nameof(StepThreadNice));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(StepThreadNice, 19, nameof(StepThreadNice));
         Model.Check();
         ArgumentOutOfRangeException.ThrowIfLessThan(StepQueueCapacity, 1, nameof(StepQueueCapacity));
         ArgumentOutOfRangeException.ThrowIfLessThan(ScoreQueueCapacity, 1, nameof(ScoreQueueCapacity));

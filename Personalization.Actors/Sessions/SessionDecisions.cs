@@ -35,6 +35,12 @@ public sealed record AskForRedelivery(RedeliveryRequest Request) : SessionDecisi
 /// <summary>Answer a query (<see cref="Recommendations"/>, or a <see cref="Status.Failure"/>).</summary>
 public sealed record Reply(IActorRef To, object Message) : SessionDecision;
 
+/// <summary>The session changed (events applied, a new state): publish its serving view (<see cref="UserSession.ServingView"/>).</summary>
+public sealed record PublishServingView : SessionDecision
+{
+    public static readonly PublishServingView Instance = new();
+}
+
 /// <summary>Everything applied is durable and nothing is in flight: stop the actor.</summary>
 public sealed record StopSession : SessionDecision
 {

@@ -5,6 +5,8 @@ using Personalization.Actors.Model;
 using Personalization.Actors.Quality;
 using Personalization.Actors.Telemetry;
 
+using Personalization.Actors.Serving;
+
 namespace Personalization.Actors.Sessions;
 
 /// <summary>
@@ -208,6 +210,7 @@ public sealed class UserSession
         }
 
         _ranking = null;
+        if (Record.State is not null) decide.Add(PublishServingView.Instance);
         _eventsSinceCheckpoint += events.Count;
         if (_eventsSinceCheckpoint >= _settings.CheckpointEveryEvents) Checkpoint(decide);
         else if (_eventsSinceCheckpoint > 0) EnsureCheckpointScheduled(decide);
@@ -401,6 +404,15 @@ public sealed class UserSession
         }
 
         return seen;
+    }
+
+    /// <summary>What queries are answered from off the actor (Serving/ServingLane); null while there is no model state.</summary>
+    public ServingView? ServingView()
+    {
+        if (Record.State is null || Record.ModelName is null || Record.ModelVersion is null) return null;
+        var recent = new string[Record.Recent.Count];
+        for (var i = 0; i < recent.Length; i++) recent[i] = Record.Recent[i].ItemId;
+        return new ServingView(UserId, Record.State, recent, Record.ModelName, Record.ModelVersion, Record.ModelSteps, Record.EventCount);
     }
 
     /// <summary>The live session as operators and the session endpoint see it.</summary>

@@ -3,6 +3,7 @@ using Akka.Event;
 using Akka.Persistence;
 using Personalization.Actors.Delivery;
 using Personalization.Actors.Model;
+using Personalization.Actors.Serving;
 using Personalization.Actors.Telemetry;
 
 namespace Personalization.Actors.Sessions;
@@ -23,6 +24,8 @@ public sealed class UserSessionActor : UntypedPersistentActor
     private readonly IModelProvider _models;
     private readonly Address _selfAddress = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
     private readonly UserSession _session;
+    private readonly ServingBoard? _board;
+    private ServingView? _published;
 
     // Pending timers: the message each one will deliver (null: none). Not IWithTimers, whose TimerScheduler and its
     // dictionary cost ~230 B per user; a message that is not the pending one is from a cancelled timer and ignored.
@@ -34,10 +37,11 @@ public sealed class UserSessionActor : UntypedPersistentActor
     private int _lastActiveSecond = NowSecond;
 
     /// <summary>The user is the one the actor is named after (<see cref="PropsFor"/>).</summary>
-    public UserSessionActor(UserSessionSettings settings, IModelProvider models)
+    public UserSessionActor(UserSessionSettings settings, IModelProvider models, ServingBoard? board = null)
     {
         _settings = settings;
         _models = models;
+        _board = board;
         _session = new UserSession(UserIdOf(Self), settings);
         JournalPluginId = settings.JournalPluginId;
         SnapshotPluginId = settings.SnapshotPluginId;
@@ -63,6 +67,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
                 break;
             case RecoveryCompleted:
                 _session.RecoveryCompleted();
+                Publish();
                 break;
         }
     }
@@ -166,6 +171,9 @@ public sealed class UserSessionActor : UntypedPersistentActor
                 case Reply reply:
                     reply.To.Tell(reply.Message);
                     break;
+                case PublishServingView:
+                    Publish();
+                    break;
                 case StopSession:
                     Context.Stop(Self);
                     break;
@@ -198,6 +206,13 @@ public sealed class UserSessionActor : UntypedPersistentActor
             failure: ex => new RankingFailed(ex, model));
     }
 
+    private void Publish()
+    {
+        if (_board is null || _session.ServingView() is not { } view) return;
+        _board.Publish(view);
+        _published = view;
+    }
+
     // A session decides at most one checkpoint per message: never a loop of writes.
     private void Persist(UserCheckpoint checkpoint)
     {
@@ -221,8 +236,8 @@ public sealed class UserSessionActor : UntypedPersistentActor
     /// is the user it is named after, URI-escaped as sharding names an entity by its id (see <see cref="UserIdOf"/>).
     /// The actor system needs <see cref="UserMailbox.Hocon"/> (user actors run on <see cref="UserMailbox"/>).
     /// </summary>
-    public static Props PropsFor(UserSessionSettings settings, IModelProvider models) =>
-        Props.Create(() => new UserSessionActor(settings, models)).WithMailbox(UserMailbox.Id);
+    public static Props PropsFor(UserSessionSettings settings, IModelProvider models, ServingBoard? board = null) =>
+        Props.Create(() => new UserSessionActor(settings, models, board)).WithMailbox(UserMailbox.Id);
 
     /// <summary>
     /// The user id of a user actor: its name, unescaped (sharding names an entity Uri.EscapeDataString(id); the name is the
@@ -235,6 +250,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
     {
         _checkpointDue?.Cancel();
         _retryDue?.Cancel();
+        if (_published is not null) _board?.Withdraw(_published);
         base.PostStop();
     }
 

@@ -32,7 +32,8 @@ public static class EngineHost
         // process (`run`) also adds ShutdownBudget, which makes sure the process is gone by then.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Shutdown.Total);
         builder.AddHttpApi(options);
-        builder.Services.AddModelRegistry(options.Model);
+        builder.Services.AddModelRegistry(options.Model, options.Serving.IngestNice);
+        builder.Services.AddServingLane();
         builder.Services.AddKafkaIngest(options);
         builder.Services.AddHostedService<NodeStatsService>();
         builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) => akka.WithEngine(options));
@@ -86,6 +87,7 @@ public static class EngineHost
                 HoconAddMode.Prepend)
             .AddHocon(ShutdownPhases(options.Shutdown), HoconAddMode.Prepend)
             .WithPersonalizationSerialization()
+            .WithIngestDispatcher(options.Serving.IngestThreads > 0 ? options.Serving.IngestThreads : Environment.ProcessorCount, options.Serving.IngestNice)
             .WithCheckpointStore(new CheckpointStoreOptions(CheckpointStoreOptions.ParseProvider(options.Store.Provider), options.Store.ConnectionString))
             .WithUserSessions(options.Kafka.Partitions, new UserSessionSettings
             {

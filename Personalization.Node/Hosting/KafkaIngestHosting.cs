@@ -77,6 +77,7 @@ public sealed class KafkaIngestService(
             ClientId = $"personalization-{Environment.MachineName}",
             MaxInFlightPerPartition = kafka.MaxInFlightPerPartition,
             SessionTimeoutMs = kafka.SessionTimeoutMs,
+            PollThreadNice = options.Serving.IngestNice,
             RedeliveryTimeout = TimeSpan.FromSeconds(kafka.RedeliveryTimeoutSeconds),
             ConsumerConfig = kafka.Config,
             OnClientError = reason => _lastClientError = reason,

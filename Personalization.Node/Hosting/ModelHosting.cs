@@ -8,11 +8,15 @@ public static class ModelHosting
     /// Loads and validates the model folder when the container is built (a bad model stops start-up with its reason,
     /// before the node joins anything) and serves it to user actors through <see cref="IModelProvider"/>.
     /// </summary>
-    public static IServiceCollection AddModelRegistry(this IServiceCollection services, NodeOptions.ModelOptions options)
+    public static IServiceCollection AddModelRegistry(this IServiceCollection services, NodeOptions.ModelOptions options, int stepThreadNice = 0)
     {
         services.AddSingleton(_ =>
         {
-            var batcher = new InferenceBatcherOptions { Model = OnnxModelOptions.Default with { MaxStepBatch = options.MaxBatch } };
+            var batcher = new InferenceBatcherOptions
+            {
+                Model = OnnxModelOptions.Default with { MaxStepBatch = options.MaxBatch },
+                StepThreadNice = stepThreadNice, // steps are ingest: below the scores that serve queries
+            };
             var loader = new ModelLoader(new ModelRegistry(path => InferenceBatcher.Open(path, batcher)));
             loader.Load(options.Path);
             return loader;

@@ -37,6 +37,8 @@ public static class NodeConfiguration
         if (options.Kafka.Partitions < 1) return "Kafka:Partitions must be at least 1";
         if (string.IsNullOrWhiteSpace(options.Kafka.BootstrapServers)) return "Kafka:BootstrapServers is empty";
         if (options.Http.Port is < 0 or > 65535) return $"Http:Port {options.Http.Port} is not a port";
+        if (options.Serving.IngestNice is < 0 or > 19) return $"Serving:IngestNice {options.Serving.IngestNice} must be from 0 (serving's priority) to 19 (lowest)";
+        if (options.Serving.IngestThreads is < 0 or > 256) return $"Serving:IngestThreads {options.Serving.IngestThreads} must be from 0 (one per core) to 256";
         if (options.Http.AdminPort is < 0 or > 65535) return $"Http:AdminPort {options.Http.AdminPort} is not a port";
         if (options.Http.AdminPort > 0 && options.Http.AdminPort == options.Http.Port)
             return $"Http:AdminPort {options.Http.AdminPort} is the public port: give the admin API a port of its own, or 0 to serve it on the public one";

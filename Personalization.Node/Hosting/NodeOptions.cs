@@ -28,6 +28,22 @@ public sealed class NodeOptions
 
     public DataQualityOptions DataQuality { get; set; } = new();
 
+    public ServingOptions Serving { get; set; } = new();
+
+    /// <summary>
+    /// How a node shares its cores between serving queries and ingesting (docs/DESIGN.md, "Serving while ingesting"):
+    /// ingest (user actors, the Kafka stream and poll thread, model steps) runs on threads of its own at a lower OS
+    /// priority than HTTP and scoring, so queries keep their latency when the CPU runs out and ingest slows instead.
+    /// </summary>
+    public sealed class ServingOptions
+    {
+        /// <summary>How many nice steps the ingest threads run below the process (serving), 0 (same priority) to 19. Linux only; elsewhere ignored.</summary>
+        public int IngestNice { get; set; } = 10;
+
+        /// <summary>Threads of the ingest dispatcher; 0: one per core.</summary>
+        public int IngestThreads { get; set; }
+    }
+
     public sealed class HttpOptions
     {
         /// <summary>Interface to listen on; 0.0.0.0 in a pod, 127.0.0.1 is fine on a laptop.</summary>

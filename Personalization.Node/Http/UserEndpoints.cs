@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Personalization.Actors.Events;
 using Personalization.Actors.Model;
+using Personalization.Actors.Serving;
 using Personalization.Actors.Sessions;
 using Personalization.Actors.Sharding;
 using Personalization.Node.Hosting;
@@ -17,13 +18,20 @@ public static class UserEndpoints
     public static void MapUserEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/users/{userId}/recommendations", async (
-            string userId, string? k, IRequiredActor<UserShardRegion> region, LastAnswers lastAnswers, IModelProvider models, NodeOptions options,
-            CancellationToken ct) =>
+            string userId, string? k, IRequiredActor<UserShardRegion> region, ServingLane lane, LastAnswers lastAnswers, IModelProvider models,
+            NodeOptions options, CancellationToken ct) =>
         {
             if (ValidateUser(userId) is { } bad) return bad;
             var count = 10;
             if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count < 1 || count > MaxK))
                 return Error(StatusCodes.Status400BadRequest, $"k must be an integer from 1 to {MaxK}, got \"{ReasonText.Quote(k)}\"");
+            // A user who lives on this node is answered from its serving view, off its actor; others by their actor.
+            if (await lane.TryAnswerAsync(userId, count, ct) is { } served)
+            {
+                lastAnswers.Remember(served, Environment.TickCount64);
+                return Results.Json(Dto(served, count, null), ApiJsonContext.Default.RecommendationsDto);
+            }
+
             var budget = TimeSpan.FromMilliseconds(options.Http.QueryTimeoutMs);
             var answer = await AskUser<Recommendations>(region, new GetRecommendations(userId, count), ct, budget);
             if (answer.Value is { } live)

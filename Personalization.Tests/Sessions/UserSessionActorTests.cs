@@ -60,6 +60,23 @@ public sealed class UserSessionActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_users_actor_publishes_its_serving_view_after_each_applied_event_and_withdraws_it_when_it_stops()
+    {
+        var board = new Personalization.Actors.Serving.ServingBoard();
+        var user = Sys.ActorOf(UserSessionActor.PropsFor(Settings, _models, board), "u-view");
+
+        user.Tell(Event("u-view", 0, "i1"));
+        AwaitAssert(() => Assert.Equal(1, board.TryGet("u-view", out var v) ? v.EventCount : -1));
+        user.Tell(Event("u-view", 1, "i2", previous: 0));
+        AwaitAssert(() => Assert.Equal(2, board.TryGet("u-view", out var v) ? v.EventCount : -1));
+
+        Watch(user);
+        user.Tell(StopUser.Instance);
+        ExpectTerminated(user);
+        Assert.False(board.TryGet("u-view", out _));
+    }
+
+    [Fact]
     public void Applied_events_are_acknowledged_to_their_source_once_their_checkpoint_is_durable()
     {
         var user = User("u-ack");

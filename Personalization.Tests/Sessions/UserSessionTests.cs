@@ -113,10 +113,27 @@ public sealed class UserSessionTests : TestKit
         var session = NewSession();
         var step = (StepModel)Decide(d => session.EventArrived(Event(0), _model, T0, d)).Single();
 
-        var schedule = Assert.IsType<ScheduleCheckpoint>(Assert.Single(Complete(session, step)));
+        var schedule = Assert.IsType<ScheduleCheckpoint>(Assert.Single(Complete(session, step), d => d is not PublishServingView));
 
         Assert.Equal(Settings.CheckpointInterval, schedule.After);
     }
+
+    [Fact]
+    public void An_applied_step_publishes_the_serving_view_of_the_new_state_and_recent_items()
+    {
+        var session = NewSession();
+        var step = (StepModel)Decide(d => session.EventArrived(Event(0, "i2"), _model, T0, d)).Single();
+
+        Assert.Contains(PublishServingView.Instance, Complete(session, step));
+        var view = session.ServingView();
+        Assert.NotNull(view);
+        Assert.Same(session.Record.State, view!.State);
+        Assert.Equal(["i2"], view.RecentItemIds);
+        Assert.Equal((_model.Version, 1L, 1L), (view.ModelVersion, view.ModelSteps, view.EventCount));
+    }
+
+    [Fact]
+    public void A_session_without_model_state_has_no_serving_view() => Assert.Null(NewSession().ServingView());
 
     [Fact]
     public void A_checkpoint_is_persisted_when_the_interval_is_over_and_acknowledges_its_events_once_durable()
@@ -268,7 +285,7 @@ public sealed class UserSessionTests : TestKit
         Assert.Equal([2], rebuild.Items);
         var after = Decide(d => session.StepCompleted(rebuild.Batch, Step(swapped, rebuild), swapped, swapped, T0, d));
 
-        Assert.IsType<RankItems>(Assert.Single(after));
+        Assert.IsType<RankItems>(Assert.Single(after, d => d is not PublishServingView));
         Assert.Equal(("v2", 1L), (session.Record.ModelVersion, session.Record.ModelSteps));
     }
 

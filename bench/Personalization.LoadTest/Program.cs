@@ -7,6 +7,8 @@ using Personalization.LoadTest.Scenarios;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
+if (args.Length > 0 && args[0] == "query-client") return await QueryClient.RunAsync(args);
+
 var scenarios = new (string Name, string What, Func<BenchContext, Task<ScenarioResult>> Run)[]
 {
     ("ceilings", "each component alone: Kafka consume, model step, journal writes, sharded delivery", Ceilings.RunAsync),
@@ -14,6 +16,7 @@ var scenarios = new (string Name, string What, Func<BenchContext, Task<ScenarioR
     ("catchup", "a 1M-event backlog replayed", Throughput.CatchUpAsync),
     ("freshness", "event produced → visible, at 50% and 90% of max throughput", Latency.FreshnessAsync),
     ("query", "query latency at 2,000 q/s while ingesting at 50%, and max queries/s", Latency.QueryAsync),
+    ("scoring", "served top-10 of the int8 scan + exact re-score vs exact scoring, and µs per query", Scoring.RunAsync),
     ("users", "memory per live user and throughput at 10k / 100k / 1M users", Users.RunAsync),
     ("recovery", "users restored per second after a restart", Users.RecoveryAsync),
     ("cluster", "the same ingest on 1 node and on a 3-node local cluster (processes, PostgreSQL)", ClusterScale.RunAsync),

@@ -159,6 +159,7 @@ internal sealed class KafkaPollLoop
 
     private void Run()
     {
+        if (_settings.PollThreadNice != 0) Scheduling.OsThreadPriority.LowerCurrentThreadBy(_settings.PollThreadNice);
         IConsumer<byte[]?, byte[]?>? consumer = null;
         Exception? error = null;
         try

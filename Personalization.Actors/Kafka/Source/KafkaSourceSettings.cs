@@ -33,6 +33,9 @@ public sealed record KafkaSourceSettings
 
     public int SessionTimeoutMs { get; init; } = 10_000;
 
+    /// <summary>Nice steps of the poll thread below the process (0: same); a node that serves queries polls below their priority.</summary>
+    public int PollThreadNice { get; init; }
+
     /// <summary>Longest the broker holds a fetch that found too little data (librdkafka's fetch.wait.max.ms).</summary>
     public int FetchWaitMaxMs { get; init; } = 10;
 
@@ -66,6 +69,8 @@ public sealed record KafkaSourceSettings
         ArgumentException.ThrowIfNullOrWhiteSpace(Topic);
         ArgumentException.ThrowIfNullOrWhiteSpace(GroupId);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxInFlightPerPartition, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(PollThreadNice, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(PollThreadNice, 19);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBufferedRecords, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFetchBatch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CommitInterval, TimeSpan.Zero);

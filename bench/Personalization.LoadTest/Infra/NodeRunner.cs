@@ -41,6 +41,9 @@ public sealed class NodeRunner : IAsyncDisposable
         options.Store.ConnectionString = connection;
         options.Model.Path = ctx.ModelPath;
         options.Sessions.IdleTimeoutSeconds = 600; // users stay live for the whole measurement (memory per live user)
+        // Profiling knobs (never for reported figures): the ingest threads' nice value, the source's in-flight bound.
+        if (int.TryParse(Environment.GetEnvironmentVariable("BENCH_INGEST_NICE"), out var nice)) options.Serving.IngestNice = nice;
+        if (int.TryParse(Environment.GetEnvironmentVariable("BENCH_MAX_IN_FLIGHT"), out var inFlight)) options.Kafka.MaxInFlightPerPartition = inFlight;
         return options;
     }
 

@@ -88,18 +88,23 @@ public sealed class OpenLoopProducer : IDisposable
 /// <summary>Reads a Prometheus histogram from the node's /metrics and gives percentiles of the difference of two scrapes.</summary>
 public static class PromHistogram
 {
-    public static async Task<SortedDictionary<double, double>> ScrapeAsync(HttpClient http, string name)
+    /// <summary>The histogram's cumulative buckets (le → count), summed over the label sets that contain <paramref name="labelFilter"/> (all when null).</summary>
+    public static async Task<SortedDictionary<double, double>> ScrapeAsync(HttpClient http, string name, string? labelFilter = null)
     {
         var text = await http.GetStringAsync("/metrics");
         var buckets = new SortedDictionary<double, double>();
-        var prefix = name + "_bucket{le=\"";
+        var prefix = name + "_bucket{";
         foreach (var line in text.Split('\n'))
         {
             if (!line.StartsWith(prefix, StringComparison.Ordinal)) continue;
-            var end = line.IndexOf('"', prefix.Length);
-            var le = line[prefix.Length..end];
+            var close = line.LastIndexOf('}');
+            var labels = line[prefix.Length..close];
+            if (labelFilter is not null && !labels.Contains(labelFilter, StringComparison.Ordinal)) continue;
+            var at = labels.IndexOf("le=\"", StringComparison.Ordinal);
+            if (at < 0) continue;
+            var le = labels[(at + 4)..labels.IndexOf('"', at + 4)];
             var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, System.Globalization.CultureInfo.InvariantCulture);
-            buckets[bound] = double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            buckets[bound] = buckets.GetValueOrDefault(bound) + double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         }
 
         return buckets;
