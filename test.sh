@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of the project: the trainer's Python tests, then the .NET suite (which starts its own embedded
-# Kafka broker, PostgreSQL server and kcat processes). Installs the Debian packages the tests need when missing.
+# Kafka broker, PostgreSQL server, kcat processes and Debian's Prometheus/promtool). Installs the Debian packages the
+# tests need when missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(python3-torch python3-onnx libopenblas0-pthread kcat postgresql)
+packages=(python3-torch python3-onnx libopenblas0-pthread kcat postgresql prometheus)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

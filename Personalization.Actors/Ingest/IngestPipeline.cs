@@ -6,6 +6,7 @@ using Akka.Streams.Dsl;
 using Personalization.Actors.Kafka.Broker;
 using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Kafka.Source;
+using Personalization.Actors.Quality;
 
 namespace Personalization.Actors.Ingest;
 
@@ -26,28 +27,50 @@ public static class IngestPipeline
         int partitionCount,
         IPartitionAssignmentListener? listener = null,
         int deadLetterParallelism = 64,
-        IMaterializer? materializer = null)
+        IMaterializer? materializer = null,
+        DataQualitySettings? quality = null)
     {
         LibrdkafkaLoader.EnsureLoaded();
+        quality ??= new DataQualitySettings();
         materializer ??= system.Materializer(namePrefix: "kafka-ingest");
         var control = new KafkaSourceControl();
         var handler = new IngestRecordHandler(settings.Topic, shardRegion, deadLetters, partitionCount, control,
-            Logging.GetLogger(system, typeof(IngestPipeline)));
+            Logging.GetLogger(system, typeof(IngestPipeline)), quality.Timestamps);
         var graph = KafkaEventSource.Create(settings, control, listener)
             .SelectAsyncUnordered(deadLetterParallelism, handler.Handle) // valid records complete at once; Tell order = record order
             .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Right);
         if (Hosting.IngestDispatcherHostingExtensions.IngestDispatcherOf(system) is { } dispatcher)
             graph = graph.WithAttributes(ActorAttributes.CreateDispatcher(dispatcher));
         var done = graph.Run(materializer);
-        return new IngestControl(control, done);
+        var monitor = new IngestMonitor(control, settings.Topic, settings.GroupId, quality);
+        _ = control.Completion.ContinueWith(_ => monitor.Dispose(), TaskScheduler.Default);
+        _ = done.ContinueWith(_ => monitor.Dispose(), TaskScheduler.Default);
+        return new IngestControl(control, done, monitor);
     }
 }
 
 /// <summary>The running ingest: the source's control plus the completion of the whole stream.</summary>
-public sealed class IngestControl(IKafkaSourceControl source, Task streamCompletion) : IKafkaSourceControl, IRunningIngest
+public sealed class IngestControl : IKafkaSourceControl, IRunningIngest
 {
+    private readonly IKafkaSourceControl source;
+    private readonly IngestMonitor? _monitor;
+
+    internal IngestControl(IKafkaSourceControl source, Task streamCompletion, IngestMonitor? monitor)
+    {
+        this.source = source;
+        StreamCompletion = streamCompletion;
+        _monitor = monitor;
+    }
+
+    public IngestControl(IKafkaSourceControl source, Task streamCompletion) : this(source, streamCompletion, null)
+    {
+    }
+
+    /// <summary>Lag, rates and DLQ rate of the owned partitions as the ingest monitor last sampled them, by partition.</summary>
+    public IReadOnlyDictionary<int, PartitionHealth> PartitionHealth => _monitor?.Snapshot ?? new Dictionary<int, PartitionHealth>();
+
     /// <summary>Completes when the stream ends; faults if it failed (e.g. the DLQ stayed unwritable).</summary>
-    public Task StreamCompletion { get; } = streamCompletion;
+    public Task StreamCompletion { get; }
 
     public IActorRef AckTarget => source.AckTarget;
 

@@ -5,8 +5,10 @@ using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
 using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Kafka.Source;
+using Personalization.Actors.Quality;
 using Personalization.Actors.Routing;
 using Personalization.Actors.Sessions;
+using Personalization.Actors.Telemetry;
 using Prometheus;
 
 namespace Personalization.Actors.Ingest;
@@ -16,6 +18,8 @@ namespace Personalization.Actors.Ingest;
 /// chain, or a DLQ record with the reason (then the offset is acknowledged: dead-lettered records count as handled
 /// once the DLQ write is acked). Whatever goes wrong with one record — a bug in decoding, routing or bookkeeping —
 /// dead-letters that record with the exception's type and message; it never fails the stream.
+/// Data quality (README, "Data quality") is counted here per partition: misrouted records, timestamps far from the
+/// node's clock (<see cref="EventTimeRules"/>), dead-lettered records by reason class (<see cref="DeadLetterReasons"/>).
 /// </summary>
 internal sealed class IngestRecordHandler
 {
@@ -40,10 +44,16 @@ internal sealed class IngestRecordHandler
     private readonly Counter.Child _misrouted;
     private readonly IKafkaSourceControl _source;
     private readonly PredecessorChain _predecessors;
+    private readonly long _futureToleranceMs;
+    private readonly long _pastToleranceMs;
 
     public IngestRecordHandler(string topic, IActorRef shardRegion, DeadLetterProducer deadLetters, int partitionCount,
-        IKafkaSourceControl source, ILoggingAdapter log)
+        IKafkaSourceControl source, ILoggingAdapter log, TimestampTolerance? timestamps = null)
     {
+        timestamps ??= new TimestampTolerance();
+        if (timestamps.Problem() is { } problem) throw new ArgumentException(problem, nameof(timestamps));
+        _futureToleranceMs = (long)timestamps.Future.TotalMilliseconds;
+        _pastToleranceMs = (long)timestamps.Past.TotalMilliseconds;
         ArgumentOutOfRangeException.ThrowIfLessThan(partitionCount, 1);
         _shardRegion = shardRegion;
         _deadLetters = deadLetters;
@@ -70,7 +80,22 @@ internal sealed class IngestRecordHandler
             var shard = keyMatched
                 ? KafkaPartitioner.PartitionFor(record.Key, _partitionCount)
                 : KafkaPartitioner.PartitionFor(evt!.UserId, _partitionCount);
-            if (shard != record.Partition) _misrouted.Inc();
+            if (shard != record.Partition)
+            {
+                _misrouted.Inc();
+                DataQualityMetrics.Count(DataQualitySignal.Misrouted, record.Partition);
+            }
+
+            switch (EventTimeRules.Classify(evt!.Timestamp, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _futureToleranceMs, _pastToleranceMs))
+            {
+                case EventTimeRules.TimestampVerdict.Future:
+                    DataQualityMetrics.Count(DataQualitySignal.FutureTimestamp, record.Partition);
+                    break;
+                case EventTimeRules.TimestampVerdict.Past:
+                    DataQualityMetrics.Count(DataQualitySignal.PastTimestamp, record.Partition);
+                    break;
+            }
+
             var previous = _predecessors.Next(record.Partition, record.Generation, evt!.UserId, record.Offset);
             var delivery = new DeliveryTag(record.Partition, record.Offset, previous, _source.AckTarget);
             _shardRegion.Tell(new ApplyEvent(evt.UserId, evt.ItemId, evt.Type, evt.Timestamp, delivery));
@@ -80,7 +105,7 @@ internal sealed class IngestRecordHandler
         catch (Exception e)
         {
             _log.Error(e, "Record {0}[{1}]@{2} could not be handled; dead-lettering it", record.Topic, record.Partition, record.Offset);
-            return DeadLetter(record, ReasonText.Bounded($"internal error: {e.GetType().Name}: {e.Message}"));
+            return DeadLetter(record, ReasonText.Bounded($"{DeadLetterReasons.InternalErrorPrefix}{e.GetType().Name}: {e.Message}"));
         }
     }
 
@@ -104,6 +129,7 @@ internal sealed class IngestRecordHandler
         }
 
         _deadLettered.Inc();
+        DataQualityMetrics.CountDeadLetter(DeadLetterReasons.Classify(reason), record.Partition);
         _source.AckTarget.Tell(new EventsDurable(record.Partition, [record.Offset]), ActorRefs.NoSender);
         return NotUsed.Instance;
     }

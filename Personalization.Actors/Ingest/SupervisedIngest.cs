@@ -60,6 +60,7 @@ public sealed class SupervisedIngest : IAsyncDisposable
         _settings = settings;
         _log = log;
         _time = time ?? TimeProvider.System;
+        Restarts.Inc(0); // registers the series at 0 (a lazily initialised static would appear only at the first restart)
         _loop = Task.Run(SuperviseAsync);
     }
 

@@ -24,7 +24,11 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
     private bool _disposed;
 
     /// <param name="open">Opens and fully validates a folder; default: <see cref="InferenceBatcher.Open"/> with default options.</param>
-    public ModelRegistry(Func<string, IModelRuntime>? open = null) => _open = open ?? (path => InferenceBatcher.Open(path));
+    public ModelRegistry(Func<string, IModelRuntime>? open = null)
+    {
+        _open = open ?? (path => InferenceBatcher.Open(path));
+        Telemetry.ModelMetrics.Touch();
+    }
 
     /// <summary>Opens folders as <see cref="InferenceBatcher"/>s with <paramref name="options"/>.</summary>
     public ModelRegistry(InferenceBatcherOptions options) : this(path => InferenceBatcher.Open(path, options))
@@ -44,7 +48,17 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
     /// <summary>Validates and opens the folder, then makes it current; the previous current model is retired.</summary>
     public IModelRuntime Load(string folderPath)
     {
-        var runtime = _open(folderPath); // throws InvalidModelException; nothing has changed then
+        IModelRuntime runtime;
+        try
+        {
+            runtime = _open(folderPath); // throws InvalidModelException; nothing has changed then
+        }
+        catch
+        {
+            Telemetry.ModelMetrics.LoadFailed();
+            throw;
+        }
+
         IModelRuntime? previous;
         lock (_changeLock)
         {
@@ -60,6 +74,7 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
             if (previous is not null) Retire(previous);
         }
 
+        Telemetry.ModelMetrics.Loaded(runtime.Name, runtime.Version);
         Changed?.Invoke(new ModelChange(null, previous, runtime));
         return runtime;
     }
@@ -86,6 +101,7 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
         }
         catch
         {
+            Telemetry.ModelMetrics.LoadFailed();
             foreach (var runtime in opened) Retire(runtime);
             throw;
         }

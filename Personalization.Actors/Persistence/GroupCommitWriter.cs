@@ -108,9 +108,12 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private async Task CommitAsync(List<PendingWrite> batch, List<CheckpointRow> rows)
     {
         if (batch.Count == 0) return;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var stale = await UpsertRetryingTransientAsync(rows).ConfigureAwait(false);
+            EngineMetrics.CheckpointWriteSeconds.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            EngineMetrics.CheckpointBatchRows.Observe(rows.Count);
             var offset = 0;
             foreach (var pending in batch)
             {
@@ -121,6 +124,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
         catch (Exception e)
         {
+            EngineMetrics.CheckpointWriteFailures.Inc();
             foreach (var pending in batch) Fail(pending, e);
         }
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
 using Personalization.Actors.Model;
+using Personalization.Actors.Quality;
 using Personalization.Actors.Telemetry;
 
 using Personalization.Actors.Serving;
@@ -133,6 +134,8 @@ public sealed class UserSession
         }
 
         var accepted = Record.AppliedOffsets.Clone();
+        var latest = Record.LastEventAt;
+        var hasPrevious = Record.EventCount > 0;
         List<DeliveryTag>? gaps = null;
         while (WaitingCount > 0 && events.Count < _settings.MaxEventsPerStep)
         {
@@ -141,6 +144,7 @@ public sealed class UserSession
             {
                 case Arrival.Duplicate:
                     EngineMetrics.DuplicatesSkipped.Inc();
+                    DataQualityMetrics.Count(DataQualitySignal.DuplicateOffset, evt.Partition);
                     if (_delivery.Duplicate(evt.Delivery) is { } ack) decide.Add(new SendAcknowledgement(ack));
                     else if (_checkpointsInFlight == 0) EnsureCheckpointScheduled(decide);
                     continue;
@@ -153,8 +157,17 @@ public sealed class UserSession
 
             if (evt.Delivery.HasOffset) accepted.Advance(evt.Partition, evt.Offset);
             events.Add(evt);
-            var index = evt.Type.AdvancesModel() ? model.Vocabulary.IndexOf(evt.ItemId) : 0;
-            if (index > 0) items.Add(index);
+            var index = model.Vocabulary.IndexOf(evt.ItemId);
+            if (evt.Delivery.HasOffset)
+            {
+                // Data quality (README, "Data quality"): counted, never refused; the event applies in arrival order.
+                if (index <= 0) DataQualityMetrics.Count(DataQualitySignal.UnknownItem, evt.Partition);
+                if (EventTimeRules.IsOutOfTimeOrder(evt.Timestamp, latest, hasPrevious)) DataQualityMetrics.Count(DataQualitySignal.OutOfTimeOrder, evt.Partition);
+            }
+
+            latest = hasPrevious ? Math.Max(latest, evt.Timestamp) : evt.Timestamp;
+            hasPrevious = true;
+            if (index > 0 && evt.Type.AdvancesModel()) items.Add(index);
         }
 
         if (_waiting is { Count: 0 }) _waiting = null;

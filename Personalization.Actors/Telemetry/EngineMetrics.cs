@@ -47,6 +47,24 @@ public static class EngineMetrics
     public static readonly Counter CheckpointWriteRetries = Metrics.CreateCounter(
         "personalization_checkpoint_write_retries_total", "Checkpoint batches written again after a transient database error (down, restarting, disk full).");
 
+    /// <summary>One group-commit transaction (a batch of many users' checkpoints), transient-error retries included.</summary>
+    public static readonly Histogram CheckpointWriteSeconds = Metrics.CreateHistogram(
+        "personalization_checkpoint_write_seconds", "Duration of one checkpoint batch write (one transaction, retries of transient errors included).",
+        new HistogramConfiguration { Buckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60] });
+
+    public static readonly Histogram CheckpointBatchRows = Metrics.CreateHistogram(
+        "personalization_checkpoint_batch_rows", "Checkpoints (rows) per group-commit transaction.",
+        new HistogramConfiguration { Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096] });
+
+    public static readonly Counter CheckpointWriteFailures = Metrics.CreateCounter(
+        "personalization_checkpoint_write_failures_total", "Checkpoint batches that failed (after retrying transient errors): their users' actors restart.");
+
+    public static readonly Counter Passivations = Metrics.CreateCounter(
+        "personalization_users_passivated_total", "Idle users stopped by their shard (passivation; they checkpoint first).");
+
+    public static readonly Counter HandOffStops = Metrics.CreateCounter(
+        "personalization_users_handed_off_total", "Users stopped while active: their shard moved (hand-off) or the node left.");
+
     public static readonly Counter CheckpointReadRetries = Metrics.CreateCounter(
         "personalization_checkpoint_read_retries_total", "Recovery reads (batches) tried again after a transient database error (down, restarting).");
 }

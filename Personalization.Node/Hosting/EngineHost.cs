@@ -35,6 +35,7 @@ public static class EngineHost
         builder.Services.AddModelRegistry(options.Model, options.Serving.IngestNice);
         builder.Services.AddServingLane();
         builder.Services.AddKafkaIngest(options);
+        builder.Services.AddHostedService<NodeStatsService>();
         builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) => akka.WithEngine(options));
         configure?.Invoke(builder);
 
@@ -46,7 +47,8 @@ public static class EngineHost
                 RemotingHosting.Protocol(options.Cluster));
         }
 
-        app.UseHttpMetrics();
+        DegradedAnswers.TouchMetrics();
+        app.UseHttpRouteMetrics();
         app.UseHttpApi();
         app.MapUserEndpoints();
         app.MapEventEndpoints();

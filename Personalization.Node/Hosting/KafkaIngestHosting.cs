@@ -85,7 +85,7 @@ public sealed class KafkaIngestService(
         var deadLetters = _deadLetters;
         var listener = new JoinedGroupListener(new PartitionAlignedShards(system), () => _joined = true);
         _ingest = new SupervisedIngest(
-            () => IngestPipeline.Start(system, settings, shardRegion, deadLetters, kafka.Partitions, listener),
+            () => IngestPipeline.Start(system, settings, shardRegion, deadLetters, kafka.Partitions, listener, quality: options.DataQuality.ToSettings()),
             new IngestRestartSettings
             {
                 MinBackoff = TimeSpan.FromSeconds(kafka.RestartMinBackoffSeconds),

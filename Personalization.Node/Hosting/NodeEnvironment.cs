@@ -19,6 +19,7 @@ public static class NodeEnvironment
         Add(env, "Cluster", options.Cluster);
         Add(env, "Sessions", options.Sessions);
         Add(env, "Shutdown", options.Shutdown);
+        Add(env, "DataQuality", options.DataQuality);
         return env;
     }
 

@@ -26,6 +26,8 @@ public sealed class NodeOptions
 
     public ShutdownOptions Shutdown { get; set; } = new();
 
+    public DataQualityOptions DataQuality { get; set; } = new();
+
     public ServingOptions Serving { get; set; } = new();
 
     /// <summary>
@@ -231,6 +233,60 @@ public sealed class NodeOptions
         public string Token { get; set; } = "";
 
         public bool HasToken => !string.IsNullOrWhiteSpace(Token);
+    }
+
+    /// <summary>
+    /// The data-quality monitors (README, "Data quality"): nothing is refused for what they find, it is counted per
+    /// partition (<c>personalization_data_quality_total</c>, <c>GET /admin/ingest</c>). <see cref="NodeConfiguration.Validate"/>
+    /// refuses values out of range.
+    /// </summary>
+    public sealed class DataQualityOptions
+    {
+        /// <summary>An event whose timestamp is further ahead of the node's clock is counted as future_timestamp.</summary>
+        public double FutureToleranceSeconds { get; set; } = 300;
+
+        /// <summary>An event whose timestamp is further behind the node's clock is counted as past_timestamp (7 days).</summary>
+        public double PastToleranceSeconds { get; set; } = 7 * 24 * 3600;
+
+        /// <summary>How often each owned partition's watermarks are asked of the broker: lag, record rate, rate drops.</summary>
+        public double SampleIntervalSeconds { get; set; } = 5;
+
+        /// <summary>A partition whose record rate falls below this fraction of its baseline has dropped suddenly.</summary>
+        public double RateDropRatio { get; set; } = 0.2;
+
+        /// <summary>…and recovers at this fraction of the baseline it dropped from.</summary>
+        public double RateRecoverRatio { get; set; } = 0.5;
+
+        /// <summary>Partitions whose baseline is below this many records/s are never judged (quiet partitions).</summary>
+        public double RateDropMinPerSecond { get; set; } = 1;
+
+        /// <summary>Samples before a partition's baseline is trusted (after it is assigned to this node).</summary>
+        public int RateDropWarmupSamples { get; set; } = 6;
+
+        /// <summary>Weight of each sample in the baseline (an exponentially weighted mean).</summary>
+        public double RateBaselineWeight { get; set; } = 0.1;
+
+        /// <summary>A drop that lasts this many samples is the partition's new normal (5 min at 5 s).</summary>
+        public int RateDropAcceptAfterSamples { get; set; } = 60;
+
+        public Personalization.Actors.Quality.DataQualitySettings ToSettings() => new()
+        {
+            SampleInterval = Seconds(SampleIntervalSeconds),
+            Timestamps = new Personalization.Actors.Quality.TimestampTolerance { Future = Seconds(FutureToleranceSeconds), Past = Seconds(PastToleranceSeconds) },
+            RateDrop = new Personalization.Actors.Quality.RateDropSettings
+            {
+                DropRatio = RateDropRatio,
+                RecoverRatio = RateRecoverRatio,
+                MinBaselinePerSecond = RateDropMinPerSecond,
+                WarmupSamples = RateDropWarmupSamples,
+                BaselineWeight = RateBaselineWeight,
+                AcceptAfterSamples = RateDropAcceptAfterSamples,
+            },
+        };
+
+        // NaN and out-of-range values come back as a zero or huge span the validation names; never an exception here.
+        private static TimeSpan Seconds(double seconds) =>
+            double.IsFinite(seconds) && Math.Abs(seconds) < TimeSpan.MaxValue.TotalSeconds / 2 ? TimeSpan.FromSeconds(seconds) : TimeSpan.Zero;
     }
 
     /// <summary>

@@ -10,6 +10,13 @@ namespace Personalization.Node.Http;
 /// </summary>
 public static class DegradedAnswers
 {
+    /// <summary>Creates the degraded-answer series at 0 (dashboards and rates need them before the first one).</summary>
+    public static void TouchMetrics()
+    {
+        Metrics.Degraded.WithLabels("last_answer");
+        Metrics.Degraded.WithLabels("popular");
+    }
+
     public static RecommendationsDto? For(string userId, int k, string why, LastAnswers lastAnswers, IModelProvider models)
     {
         if (lastAnswers.TryGet(userId, out var last, out var servedAt))

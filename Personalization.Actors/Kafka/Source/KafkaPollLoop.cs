@@ -44,6 +44,10 @@ internal sealed class KafkaPollLoop
     private List<ConsumedRecord> _batch = [];
 
     private long _buffered;
+    // The consumer while it is usable from other threads (TryQueryWatermarks, TryQueryCommitted): set after it is
+    // built, cleared under the gate before it is disposed, so a query never runs on a disposed handle.
+    private readonly Lock _consumerGate = new();
+    private IConsumer<byte[]?, byte[]?>? _queryable;
     private volatile bool _shutdownRequested;
     private volatile bool _stopFetching;
     private volatile int[] _assignedSnapshot = [];
@@ -90,6 +94,55 @@ internal sealed class KafkaPollLoop
         _creditsAvailable.Set();
     }
 
+    /// <summary>
+    /// From any thread but the poll thread (the ingest monitor's, every few seconds; never per record): the partition's
+    /// low and high watermarks asked of its leader (librdkafka's query_watermark_offsets, thread-safe; blocks up to
+    /// <paramref name="timeout"/>). Asked of the broker rather than read from the fetch state, which stands still while
+    /// a partition is paused — exactly when its lag grows. False when the consumer is gone or the broker did not answer.
+    /// </summary>
+    public bool TryQueryWatermarks(int partition, TimeSpan timeout, out long low, out long high)
+    {
+        low = high = -1;
+        lock (_consumerGate)
+        {
+            if (_queryable is not { } consumer || _shutdownRequested) return false;
+            try
+            {
+                var watermarks = consumer.QueryWatermarkOffsets(new TopicPartition(_settings.Topic, partition), timeout);
+                low = watermarks.Low.Value;
+                high = watermarks.High.Value;
+                return high >= 0;
+            }
+            catch (Exception e) when (e is KafkaException or ObjectDisposedException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// From any thread but the poll thread: the group's committed offset of the partition asked of the coordinator
+    /// (for a partition this member has committed nothing for yet). -1 when the group has none; false on no answer.
+    /// </summary>
+    public bool TryQueryCommitted(int partition, TimeSpan timeout, out long committed)
+    {
+        committed = -1;
+        lock (_consumerGate)
+        {
+            if (_queryable is not { } consumer || _shutdownRequested) return false;
+            try
+            {
+                var offsets = consumer.Committed([new TopicPartition(_settings.Topic, partition)], timeout);
+                committed = offsets.Count == 1 && offsets[0].Offset.Value >= 0 ? offsets[0].Offset.Value : -1;
+                return true;
+            }
+            catch (Exception e) when (e is KafkaException or ObjectDisposedException)
+            {
+                return false;
+            }
+        }
+    }
+
     /// <summary>Pause everything and hand over nothing more (draining).</summary>
     public void StopFetching()
     {
@@ -112,6 +165,7 @@ internal sealed class KafkaPollLoop
         try
         {
             consumer = Build();
+            lock (_consumerGate) _queryable = consumer;
             consumer.Subscribe(_settings.Topic);
             var commitEvery = Stopwatch.Frequency * (long)_settings.CommitInterval.TotalMilliseconds / 1000;
             var nextCommit = Stopwatch.GetTimestamp() + commitEvery;
@@ -143,6 +197,7 @@ internal sealed class KafkaPollLoop
         {
             try
             {
+                lock (_consumerGate) _queryable = null;
                 consumer?.Dispose();
             }
             catch (Exception e)

@@ -8,7 +8,7 @@ internal sealed record DrainCommand(TimeSpan Timeout) : SourceCommand;
 internal sealed record ShutdownCommand : SourceCommand;
 
 /// <summary>The materialized control; commands wait until the stage has started, then go in through its async callback.</summary>
-internal sealed class KafkaSourceControl : IKafkaSourceControl
+internal sealed class KafkaSourceControl : IKafkaSourceControl, Ingest.IIngestProbe
 {
     private readonly TaskCompletionSource<Action<SourceCommand>> _stage = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -26,6 +26,20 @@ internal sealed class KafkaSourceControl : IKafkaSourceControl
     public IReadOnlyCollection<int> AssignedPartitions => _loop?.AssignedPartitions ?? [];
 
     public long CommittablePosition(int partition) => _loop?.CommittablePosition(partition) ?? -1;
+
+    /// <summary>See <see cref="KafkaPollLoop.TryQueryWatermarks"/> (false before the source has started).</summary>
+    public bool TryQueryWatermarks(int partition, TimeSpan timeout, out long low, out long high)
+    {
+        low = high = -1;
+        return _loop is { } loop && loop.TryQueryWatermarks(partition, timeout, out low, out high);
+    }
+
+    /// <summary>See <see cref="KafkaPollLoop.TryQueryCommitted"/>.</summary>
+    public bool TryQueryCommitted(int partition, TimeSpan timeout, out long committed)
+    {
+        committed = -1;
+        return _loop is { } loop && loop.TryQueryCommitted(partition, timeout, out committed);
+    }
 
     public KafkaSourceStatus Status() => new(
         _board?.Positions() ?? [],
