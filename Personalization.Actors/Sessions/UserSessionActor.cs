@@ -102,6 +102,10 @@ public sealed class UserSessionActor : UntypedPersistentActor
             case GetSession:
                 Sender.Tell(_session.View());
                 break;
+            case InspectUser inspect:
+                // The parent of an entity is its shard, named by the shard id (the user's partition).
+                Sender.Tell(_session.Inspect(_selfAddress.ToString(), Uri.UnescapeDataString(Self.Path.Parent.Name), inspect.K, Model));
+                break;
             case StopUser:
                 _session.StopRequested(decide);
                 break;
