@@ -88,4 +88,5 @@ public sealed record DlqReplayResultDto(string Topic, IReadOnlyList<DlqReplayOut
 [JsonSerializable(typeof(DlqReplayRequest))]
 [JsonSerializable(typeof(DlqReplayResultDto))]
 [JsonSerializable(typeof(DlqReplayMarkDto))]
+[JsonSerializable(typeof(System.Text.Json.JsonElement))]
 public sealed partial class ConsoleJsonContext : JsonSerializerContext;
