@@ -6,6 +6,7 @@ using Personalization.Actors.Hosting;
 using Personalization.Actors.Sessions;
 using Personalization.Node.Http;
 using Personalization.Node.Http.Admin;
+using Personalization.Node.Http.Dashboard;
 using Prometheus;
 
 namespace Personalization.Node.Hosting;
@@ -34,6 +35,8 @@ public static class EngineHost
         builder.AddHttpApi(options);
         builder.Services.AddModelRegistry(options.Model);
         builder.Services.AddKafkaIngest(options);
+        builder.Services.AddSingleton<DashboardHistory>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DashboardHistory>());
         builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) => akka.WithEngine(options));
         configure?.Invoke(builder);
 
@@ -53,6 +56,7 @@ public static class EngineHost
         app.MapClusterEndpoints();
         app.MapAdminEndpoints();
         app.MapMetrics("/metrics");
+        app.MapDashboardEndpoints();
         return app;
     }
 

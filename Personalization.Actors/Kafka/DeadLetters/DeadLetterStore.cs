@@ -42,14 +42,17 @@ public sealed record ReplayResult(int Partition, long Offset, ReplayOutcome Outc
 /// once. A replayed record carries the header <see cref="ReplayOfHeader"/> (<c>&lt;dlq topic&gt;:&lt;partition&gt;:&lt;offset&gt;</c>);
 /// the ledger topic <c>&lt;topic&gt;.dlq.replays</c> holds one record per replayed DLQ offset (key
 /// <c>partition:offset</c>, value a <see cref="ReplayMark"/>).
-/// <para><b>Why a DLQ offset is produced at most once.</b> A replay is one Kafka transaction that writes the events and
-/// their ledger records together: both become visible or neither. Every replay of a topic uses the same
-/// transactional id, so starting one (InitTransactions) fences any other still running — on another node or console
-/// — and completes or aborts its open transaction first; only then is the ledger read (read_committed) and what it
-/// names skipped. Two replays of the same offset, at the same time or years apart, produce it once; a replay that
-/// dies half-way leaves nothing visible, and running it again is safe. Consumers of the events topic read committed
-/// records only (librdkafka's default isolation.level, which the node's consumer keeps). Within one node, replays run
-/// one at a time.</para>
+/// <para><b>Why a DLQ offset is produced at most once.</b> A replay reads the ledger (read_committed) and skips every
+/// offset it names; the rest are produced together with their ledger records in one Kafka transaction, so the event
+/// and its ledger record become visible together or not at all — a replay that dies half-way leaves nothing, and
+/// running it again is safe. Within a node, replays run one at a time (read, check and write cannot interleave).
+/// Across nodes, every replay of a topic uses the same transactional id: on Kafka, starting one (InitTransactions)
+/// bumps the id's epoch, which aborts another node's open transaction and makes its later writes fail
+/// (ProducerFenced), and the ledger is read only after that; so of two simultaneous replays one commits and the
+/// other fails having produced nothing. librdkafka's mock cluster (the embedded broker) does not fence — two producers
+/// with one transactional id both commit there — so the tests pin the single-node and one-after-the-other cases.
+/// Consumers of the events topic read committed records only (librdkafka's default isolation.level, which the node's
+/// consumer keeps).</para>
 /// </summary>
 public sealed class DeadLetterStore
 {

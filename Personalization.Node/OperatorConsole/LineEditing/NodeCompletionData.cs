@@ -34,8 +34,10 @@ public sealed class NodeCompletionData(AdminClient node) : ICompletionData
                 ? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + folderPart[1..]
                 : folderPart;
             if (!Directory.Exists(folder)) return [];
-            var folders = Directory.EnumerateDirectories(folder).Select(d => folderPart + Path.GetFileName(d) + "/");
-            var files = foldersOnly ? [] : Directory.EnumerateFiles(folder).Select(f => folderPart + Path.GetFileName(f));
+            var name = partial[(slash + 1)..];
+            bool Matches(string path) => Path.GetFileName(path).StartsWith(name, StringComparison.Ordinal);
+            var folders = Directory.EnumerateDirectories(folder).Where(Matches).Select(d => folderPart + Path.GetFileName(d) + "/");
+            var files = foldersOnly ? [] : Directory.EnumerateFiles(folder).Where(Matches).Select(f => folderPart + Path.GetFileName(f));
             return folders.Concat(files).Order(StringComparer.Ordinal).Take(500).ToArray();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
