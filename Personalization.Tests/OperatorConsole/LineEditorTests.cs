@@ -78,6 +78,8 @@ public sealed class LineEditorTests : IDisposable
         Assert.Equal("cluster show", Read([K(ConsoleKey.UpArrow), K(ConsoleKey.UpArrow), K(ConsoleKey.UpArrow), Enter], history));
         Assert.Equal("user", Read([.. Type("user"), K(ConsoleKey.UpArrow), K(ConsoleKey.DownArrow), Enter], history));
         Assert.Equal(["cluster show", "model show", "cluster show", "user"], history.Lines); // what was run went in, in order
+        history.Add("  user show 1  ");
+        Assert.Equal("user show 1", history.Lines[^1]); // trimmed: a completion leaves a blank after the last word
     }
 
     [Fact]

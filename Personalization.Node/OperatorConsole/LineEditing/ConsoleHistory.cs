@@ -55,9 +55,11 @@ public sealed class ConsoleHistory
 
     public IReadOnlyList<string> Lines => _lines;
 
+    /// <summary>Remembers a line as typed, less the blanks around it (a completion leaves one after the last word).</summary>
     public void Add(string line)
     {
-        if (line.Trim().Length == 0 || line.Contains('\n') || line.Contains('\r')) return;
+        line = line.Trim();
+        if (line.Length == 0 || line.Contains('\n') || line.Contains('\r')) return;
         if (_lines.Count > 0 && _lines[^1] == line) return;
         _lines.Add(line);
         if (_lines.Count > Capacity) _lines.RemoveRange(0, _lines.Count - Capacity);
