@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(python3-torch python3-onnx libopenblas0-pthread kcat postgresql prometheus)
+packages=(python3-torch python3-onnx libopenblas0-pthread kcat postgresql prometheus tmux chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -20,6 +20,14 @@ public sealed class UserDelivery
     /// <summary>Acknowledgements that wait for a checkpoint to become durable.</summary>
     public bool HasWaitingAcks => _waiting is not null;
 
+    /// <summary>The acknowledgements waiting for a checkpoint, per partition (operators' view; several sources of one partition add up).</summary>
+    public IEnumerable<(int Partition, int Count, long First, long Last)> WaitingByPartition() =>
+        _waiting is null
+            ? []
+            : _waiting.GroupBy(g => g.Partition)
+                .OrderBy(g => g.Key)
+                .Select(g => (g.Key, g.Sum(w => w.Offsets.Count), g.SelectMany(w => w.Offsets).Min(), g.SelectMany(w => w.Offsets).Max()));
+
     /// <summary>
     /// The rule for an arriving event, given the offsets already applied (or accepted earlier in the same batch):
     /// an offset at or below the applied one of its partition is a duplicate; an event whose predecessor is not

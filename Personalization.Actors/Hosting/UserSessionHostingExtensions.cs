@@ -23,7 +23,7 @@ public static class UserSessionHostingExtensions
                 "personalization",
                 [
                     typeof(IUserMessage), typeof(EventsDurable), typeof(RedeliveryNeeded), typeof(Recommendations),
-                    typeof(SessionView), typeof(StopUser), typeof(UserCheckpoint),
+                    typeof(SessionView), typeof(StopUser), typeof(UserCheckpoint), typeof(UserInspection),
                 ],
                 system => new PersonalizationSerializer(system))
             .WithCustomSerializer("unbound", [typeof(object)], system => new UnboundMessageSerializer(system));

@@ -25,6 +25,8 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
     private const string SessionViewManifest = "SV";
     private const string StopUserManifest = "SU";
     private const string CheckpointManifest = "UC";
+    private const string InspectUserManifest = "IU";
+    private const string UserInspectionManifest = "UI";
 
     public override int Identifier => Id;
 
@@ -39,6 +41,8 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
         SessionView => SessionViewManifest,
         StopUser => StopUserManifest,
         UserCheckpoint => CheckpointManifest,
+        InspectUser => InspectUserManifest,
+        UserInspection => UserInspectionManifest,
         _ => throw new ArgumentException($"{nameof(PersonalizationSerializer)} cannot serialize {o.GetType()}", nameof(o)),
     };
 
@@ -63,6 +67,8 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
         SessionView v => ToProto(v).ToByteArray(),
         StopUser => [],
         UserCheckpoint c => ToProto(c).ToByteArray(),
+        InspectUser i => new InspectUserProto { UserId = i.UserId, K = i.K }.ToByteArray(),
+        UserInspection i => ToProto(i).ToByteArray(),
         _ => throw new ArgumentException($"{nameof(PersonalizationSerializer)} cannot serialize {obj.GetType()}", nameof(obj)),
     };
 
@@ -77,6 +83,8 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
         SessionViewManifest => FromProto(SessionViewProto.Parser.ParseFrom(bytes)),
         StopUserManifest => StopUser.Instance,
         CheckpointManifest => FromProto(UserCheckpointProto.Parser.ParseFrom(bytes)),
+        InspectUserManifest => FromProto(InspectUserProto.Parser.ParseFrom(bytes)),
+        UserInspectionManifest => FromProto(UserInspectionProto.Parser.ParseFrom(bytes)),
         _ => throw new System.Runtime.Serialization.SerializationException($"{nameof(PersonalizationSerializer)} does not know manifest \"{manifest}\""),
     };
 
@@ -125,6 +133,27 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
         p.UserId, p.EventCount, p.Plays, p.Skips, p.Likes, p.PlaylistAdds, p.FirstEventAt, p.LastEventAt,
         p.Recent.Select(FromProto).ToArray(), p.ModelVersion.Length == 0 ? null : p.ModelVersion, p.ModelSteps,
         p.AppliedOffsets.Select(FromProto).ToArray(), p.DurableOffsets.Select(FromProto).ToArray());
+
+    private static InspectUser FromProto(InspectUserProto p) => new(p.UserId, p.K);
+
+    private static UserInspectionProto ToProto(UserInspection i)
+    {
+        var p = new UserInspectionProto
+        {
+            Session = ToProto(i.Session), Node = i.Node, ShardId = i.ShardId, ModelName = i.ModelName ?? string.Empty, StateSize = i.StateSize,
+            StateNorm = i.StateNorm, EventsWaiting = i.EventsWaiting, StepInFlight = i.StepInFlight, CheckpointsInFlight = i.CheckpointsInFlight,
+            EventsSinceCheckpoint = i.EventsSinceCheckpoint, TopKCached = i.TopKCached,
+        };
+        p.PendingAcks.Add(i.PendingAcks.Select(a => new PendingAcksProto { Partition = a.Partition, Count = a.Count, FirstOffset = a.FirstOffset, LastOffset = a.LastOffset }));
+        p.TopK.Add(i.TopK.Select(t => new RecommendedItemProto { ItemId = t.ItemId, Score = t.Score }));
+        return p;
+    }
+
+    private static UserInspection FromProto(UserInspectionProto p) => new(
+        FromProto(p.Session ?? new SessionViewProto()), p.Node, p.ShardId, p.ModelName.Length == 0 ? null : p.ModelName, p.StateSize, p.StateNorm,
+        p.PendingAcks.Select(a => new PendingAcks(a.Partition, a.Count, a.FirstOffset, a.LastOffset)).ToArray(),
+        p.EventsWaiting, p.StepInFlight, p.CheckpointsInFlight, p.EventsSinceCheckpoint, p.TopKCached,
+        p.TopK.Select(t => new RecommendedItem(t.ItemId, t.Score)).ToArray());
 
     private static UserCheckpointProto ToProto(UserCheckpoint c)
     {

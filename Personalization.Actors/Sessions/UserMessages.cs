@@ -71,3 +71,35 @@ public sealed class StopUser
     {
     }
 }
+
+/// <summary>
+/// The operator's look into one user (<c>user inspect</c>): answered with <see cref="UserInspection"/>, from the session
+/// as it is — it changes nothing, starts no step or ranking. <see cref="K"/> bounds the top items copied from the
+/// cached ranking.
+/// </summary>
+public sealed record InspectUser(string UserId, int K) : IUserMessage;
+
+/// <summary>Acknowledgements of one partition that wait for a checkpoint: how many, and their lowest and highest offset.</summary>
+public sealed record PendingAcks(int Partition, int Count, long FirstOffset, long LastOffset);
+
+/// <summary>
+/// One user as its actor sees it: the session, the model state (its size and L2 norm; the vector itself stays on the
+/// node), the acknowledgements waiting for a checkpoint, what is in flight, the cached top items, and where it lives
+/// (<see cref="Node"/>: the member address; <see cref="ShardId"/>: the shard = its Kafka partition).
+/// <see cref="TopK"/> is empty unless a ranking is cached for the current state (<see cref="TopKCached"/>):
+/// inspecting never ranks.
+/// </summary>
+public sealed record UserInspection(
+    SessionView Session,
+    string Node,
+    string ShardId,
+    string? ModelName,
+    int StateSize,
+    double StateNorm,
+    IReadOnlyList<PendingAcks> PendingAcks,
+    int EventsWaiting,
+    bool StepInFlight,
+    int CheckpointsInFlight,
+    int EventsSinceCheckpoint,
+    bool TopKCached,
+    IReadOnlyList<RecommendedItem> TopK);

@@ -360,13 +360,13 @@ public sealed class UserSession
             Record.ModelSteps, Record.EventCount));
     }
 
-    private Recommendations Answer(Ranking ranking, int k)
+    private Recommendations Answer(Ranking ranking, int k, bool counted = true)
     {
         var count = Math.Min(k, ranking.Items.Length);
         var items = new RecommendedItem[count];
         for (var i = 0; i < count; i++)
             items[i] = new RecommendedItem(ranking.Model.Vocabulary.IdAt(ranking.Items[i].Index), ranking.Items[i].Score);
-        EngineMetrics.Recommendations.WithLabels("model").Inc();
+        if (counted) EngineMetrics.Recommendations.WithLabels("model").Inc();
         return new Recommendations(UserId, items, ranking.Model.Name, ranking.Model.Version, ranking.EventCount, false);
     }
 
@@ -420,6 +420,25 @@ public sealed class UserSession
         UserId, Record.EventCount, Record.Plays, Record.Skips, Record.Likes, Record.PlaylistAdds,
         Record.FirstEventAt, Record.LastEventAt, Record.Recent.ToList(), Record.ModelVersion, Record.ModelSteps,
         Record.AppliedOffsets.Entries().ToArray(), _delivery.Durable.Entries().ToArray());
+
+    /// <summary>
+    /// The operator's look (<see cref="InspectUser"/>): the view plus what is pending and the cached top items. Pure and
+    /// read-only — no decision, so inspecting a user never changes what it does next.
+    /// </summary>
+    public UserInspection Inspect(string node, string shardId, int k, IModelRuntime model)
+    {
+        var state = Record.State;
+        var norm = 0.0;
+        if (state is not null)
+            foreach (var x in state) norm += (double)x * x;
+        var cached = _ranking is { } r && r.Model == model && r.ModelSteps == Record.ModelSteps && r.EventCount == Record.EventCount
+            && Record.ModelVersion == model.Version ? r : null;
+        var top = cached is null ? [] : Answer(cached, k, counted: false).Items;
+        return new UserInspection(
+            View(), node, shardId, Record.ModelName, state?.Length ?? 0, Math.Sqrt(norm),
+            _delivery.WaitingByPartition().Select(w => new PendingAcks(w.Partition, w.Count, w.First, w.Last)).ToArray(),
+            WaitingCount, _stepInFlight, _checkpointsInFlight, _eventsSinceCheckpoint, cached is not null, top);
+    }
 
     private sealed record WaitingQuery(int K, IActorRef ReplyTo);
 }

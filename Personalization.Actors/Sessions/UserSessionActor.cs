@@ -115,6 +115,10 @@ public sealed class UserSessionActor : UntypedPersistentActor
             case GetSession:
                 Sender.Tell(_session.View());
                 break;
+            case InspectUser inspect:
+                // The parent of an entity is its shard, named by the shard id (the user's partition).
+                Sender.Tell(_session.Inspect(_selfAddress.ToString(), Uri.UnescapeDataString(Self.Path.Parent.Name), inspect.K, Model));
+                break;
             case StopUser:
                 if (NowSecond - _lastActiveSecond >= _settings.IdleTimeout.TotalSeconds * 0.9) EngineMetrics.Passivations.Inc();
                 else EngineMetrics.HandOffStops.Inc();

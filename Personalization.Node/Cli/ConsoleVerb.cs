@@ -22,7 +22,7 @@ public static class ConsoleVerb
         var token = new Option<string?>("--token") { Description = $"console token (default: ${ConsoleConnection.TokenVariable})" };
         var timeout = new Option<double>("--timeout") { Description = "seconds to wait for each answer", DefaultValueFactory = _ => 30 };
         var words = new Argument<string[]>("command") { Description = "command words, e.g. cluster show; none: interactive prompt (help lists the commands)", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("console", "Operator console: cluster, sharding, model, ingest and user commands against running nodes")
+        var command = new Command("console", Description())
         {
             nodes, token, timeout, words,
         };
@@ -44,7 +44,16 @@ public static class ConsoleVerb
 
             var session = new ConsoleSession(console, clients);
             var commandWords = result.GetValue(words) ?? [];
-            if (commandWords.Length == 0) return await InteractiveConsole.RunAsync(System.Console.In, console, session, ct);
+            if (commandWords.Length == 0)
+            {
+                // A person at a terminal gets the line editor; a pipe or a file gets plain lines.
+                return System.Console.IsInputRedirected || System.Console.IsOutputRedirected
+                    ? await InteractiveConsole.RunAsync(System.Console.In, console, session, ct)
+                    : await InteractiveConsole.RunTerminalAsync(console, session, ct);
+            }
+
+            // A one-shot view that runs until stopped (cluster tail) also stops on q when a terminal is attached.
+            if (!System.Console.IsInputRedirected) session.StopKeys = new TerminalStopKeys();
 
             var parsed = ConsoleCommandParser.Parse(commandWords);
             if (parsed.Command is null)
@@ -56,5 +65,20 @@ public static class ConsoleVerb
             return await session.ExecuteAsync(parsed.Command, ct);
         });
         return command;
+    }
+
+    /// <summary>What <c>console --help</c> says: every command of the catalog, the keys of the interactive prompt.</summary>
+    internal static string Description()
+    {
+        var width = ConsoleCommandParser.Catalog.Max(s => s.Usage.Length) + 2;
+        var lines = ConsoleCommandParser.Catalog
+            .Where(s => s.Name is not ("help" or "exit"))
+            .Select(s => "  " + s.Usage.PadRight(width) + s.Description + (s.Destructive ? " [audited]" : ""));
+        return "Operator console (pbm's vocabulary plus the engine's commands) against running nodes' admin API. With command words it "
+               + "runs that one command; without, the interactive pz> prompt: line editing, history (~/" + Personalization.Node.OperatorConsole.LineEditing.ConsoleHistory.FileName
+               + ", ↑/↓), Tab completes commands and arguments, help lists the commands, exit leaves.\n\nCommands:\n"
+               + string.Join("\n", lines)
+               + "\n\n[audited]: the node logs who (your OS user, the console token's fingerprint) and when."
+               + "\nExit codes: 0 ok, 1 refused by the node, 2 unknown command or bad arguments, 3 node unreachable, 4 unauthorized.";
     }
 }

@@ -6,6 +6,7 @@ using Personalization.Actors.Hosting;
 using Personalization.Actors.Sessions;
 using Personalization.Node.Http;
 using Personalization.Node.Http.Admin;
+using Personalization.Node.Http.Dashboard;
 using Prometheus;
 
 namespace Personalization.Node.Hosting;
@@ -36,6 +37,8 @@ public static class EngineHost
         builder.Services.AddServingLane();
         builder.Services.AddKafkaIngest(options);
         builder.Services.AddHostedService<NodeStatsService>();
+        builder.Services.AddSingleton<DashboardHistory>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DashboardHistory>());
         builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) => akka.WithEngine(options));
         configure?.Invoke(builder);
 
@@ -56,6 +59,7 @@ public static class EngineHost
         app.MapClusterEndpoints();
         app.MapAdminEndpoints();
         app.MapMetrics("/metrics");
+        app.MapDashboardEndpoints();
         return app;
     }
 

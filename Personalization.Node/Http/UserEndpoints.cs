@@ -50,30 +50,31 @@ public static class UserEndpoints
             if (ValidateUser(userId) is { } bad) return bad;
             var answer = await AskUser<SessionView>(region, new GetSession(userId), ct);
             if (answer.Error is not null) return answer.Error;
-            var v = answer.Value!;
             return Results.Json(
-                new SessionDto(
-                    v.UserId,
-                    v.EventCount,
-                    new Dictionary<string, long>
-                    {
-                        ["play"] = v.Plays, ["skip"] = v.Skips, ["like"] = v.Likes, ["add_to_playlist"] = v.PlaylistAdds,
-                    },
-                    v.EventCount == 0 ? null : v.FirstEventAt,
-                    v.EventCount == 0 ? null : v.LastEventAt,
-                    v.Recent.Select(r => new RecentItemDto(r.ItemId, r.Type.ToWireName(), r.Timestamp)).ToArray(),
-                    v.ModelVersion,
-                    v.ModelSteps,
-                    v.AppliedOffsets.Select(o => new PartitionOffsetDto(o.Partition, o.Offset)).ToArray(),
-                    v.DurableOffsets.Select(o => new PartitionOffsetDto(o.Partition, o.Offset)).ToArray()),
+                SessionDtoOf(answer.Value!),
                 ApiJsonContext.Default.SessionDto);
         }).RequireRateLimiting(HttpApiHosting.PublicPolicy);
     }
 
     internal static IResult Error(int status, string message) => ApiProblems.Problem(status, message);
 
+    internal static SessionDto SessionDtoOf(SessionView v) => new(
+        v.UserId,
+        v.EventCount,
+        new Dictionary<string, long>
+        {
+            ["play"] = v.Plays, ["skip"] = v.Skips, ["like"] = v.Likes, ["add_to_playlist"] = v.PlaylistAdds,
+        },
+        v.EventCount == 0 ? null : v.FirstEventAt,
+        v.EventCount == 0 ? null : v.LastEventAt,
+        v.Recent.Select(r => new RecentItemDto(r.ItemId, r.Type.ToWireName(), r.Timestamp)).ToArray(),
+        v.ModelVersion,
+        v.ModelSteps,
+        v.AppliedOffsets.Select(o => new PartitionOffsetDto(o.Partition, o.Offset)).ToArray(),
+        v.DurableOffsets.Select(o => new PartitionOffsetDto(o.Partition, o.Offset)).ToArray());
+
     // The path's id obeys the rules of an event's "user" (the route value is the percent-decoded path segment).
-    private static IResult? ValidateUser(string userId) =>
+    internal static IResult? ValidateUser(string userId) =>
         EventIds.Problem(userId, "user id") is { } problem
             ? Error(StatusCodes.Status400BadRequest, $"{problem}: a user id must be 1 to {ListeningEventJson.MaxIdLength} characters of text")
             : null;
@@ -83,7 +84,7 @@ public static class UserEndpoints
         r.EventsReflected, r.ColdStart, degraded);
 
     /// <summary>The user actor's answer, or why there is none (<c>Why</c>, for a degraded answer) and the error to give otherwise.</summary>
-    private static async Task<(T? Value, string? Why, IResult? Error)> AskUser<T>(
+    internal static async Task<(T? Value, string? Why, IResult? Error)> AskUser<T>(
         IRequiredActor<UserShardRegion> region, IUserMessage message, CancellationToken ct, TimeSpan? timeout = null)
         where T : class
     {

@@ -17,6 +17,9 @@ public sealed class AdminClient
     private readonly HttpClient _http;
     private readonly string? _token;
 
+    /// <summary>Who runs the console, as the node's audit log names them: OS user and host (a claim; the token is the proof).</summary>
+    public static string Operator { get; } = $"{Environment.UserName}@{Environment.MachineName}";
+
     /// <param name="http">Its BaseAddress is the node (http://host:8080); its Timeout bounds every command.</param>
     public AdminClient(HttpClient http, string? token)
     {
@@ -47,6 +50,62 @@ public sealed class AdminClient
 
     public Task<IngestStatusDto> IngestAsync(CancellationToken ct) => GetAsync("admin/ingest", AdminJsonContext.Default.IngestStatusDto, ct);
 
+    /// <summary>The ingest status as it came: the console renders fields a newer node adds (lag, DLQ, data quality) when present.</summary>
+    public Task<JsonElement> IngestJsonAsync(CancellationToken ct) => GetAsync("admin/ingest", ConsoleJsonContext.Default.JsonElement, ct);
+
+    public Task<UserInspectionDto> InspectAsync(string userId, int k, CancellationToken ct) =>
+        GetAsync($"admin/users/{Uri.EscapeDataString(userId)}/inspect?k={k}", ConsoleJsonContext.Default.UserInspectionDto, ct);
+
+    public Task<DlqPageDto> DlqAsync(int perPartition, CancellationToken ct) =>
+        GetAsync($"admin/dlq?limit={perPartition}", ConsoleJsonContext.Default.DlqPageDto, ct);
+
+    public Task<DlqReplayResultDto> ReplayAsync(DlqReplayRequest request, CancellationToken ct) =>
+        PostAsync("admin/dlq/replay", request, ConsoleJsonContext.Default.DlqReplayRequest, ConsoleJsonContext.Default.DlqReplayResultDto, ct);
+
+    public Task<ShardEntitiesDto> EntitiesAsync(int limit, CancellationToken ct) =>
+        GetAsync($"admin/sharding/user/entities?limit={limit}", AdminJsonContext.Default.ShardEntitiesDto, ct);
+
+    /// <summary>
+    /// The node's membership events (server-sent events of <c>GET /admin/cluster/events</c>) until
+    /// <paramref name="ct"/> is cancelled or the node ends the stream. The answer's headers are bounded by the
+    /// console's timeout; the stream itself is not.
+    /// </summary>
+    public async IAsyncEnumerable<ClusterEventDto> ClusterEventsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "admin/cluster/events");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (!response.IsSuccessStatusCode) throw await FailureAsync(response, request, ct);
+        await using var stream = await response.Content.ReadAsStreamAsync(ct);
+        using var reader = new StreamReader(stream);
+        while (true)
+        {
+            string? line;
+            try
+            {
+                line = await reader.ReadLineAsync(ct);
+            }
+            catch (IOException) when (!ct.IsCancellationRequested)
+            {
+                yield break; // the node went away mid-stream
+            }
+
+            if (line is null) yield break;
+            if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
+            ClusterEventDto? e;
+            try
+            {
+                e = JsonSerializer.Deserialize(line.AsSpan(5).Trim(), ConsoleJsonContext.Default.ClusterEventDto);
+            }
+            catch (JsonException)
+            {
+                continue;
+            }
+
+            if (e is not null) yield return e;
+        }
+    }
+
     public Task<SessionDto> SessionAsync(string userId, CancellationToken ct) =>
         GetAsync($"users/{Uri.EscapeDataString(userId)}/session", ApiJsonContext.Default.SessionDto, ct);
 
@@ -59,14 +118,13 @@ public sealed class AdminClient
     private Task<T> PostAsync<TBody, T>(string path, TBody body, JsonTypeInfo<TBody> bodyInfo, JsonTypeInfo<T> answer, CancellationToken ct) =>
         SendAsync(() => new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, bodyInfo) }, answer, ct);
 
-    private async Task<T> SendAsync<T>(Func<HttpRequestMessage> create, JsonTypeInfo<T> answer, CancellationToken ct)
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct)
     {
-        using var request = create();
         if (_token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
-        HttpResponseMessage response;
+        request.Headers.TryAddWithoutValidation(AdminAudit.OperatorHeader, Operator);
         try
         {
-            response = await _http.SendAsync(request, ct);
+            return await _http.SendAsync(request, completion, ct);
         }
         catch (HttpRequestException e)
         {
@@ -76,7 +134,12 @@ public sealed class AdminClient
         {
             throw new ConsoleFailure(ConsoleExitCodes.Unreachable, $"the node at {Node} did not answer within {_http.Timeout.TotalSeconds:0} s");
         }
+    }
 
+    private async Task<T> SendAsync<T>(Func<HttpRequestMessage> create, JsonTypeInfo<T> answer, CancellationToken ct)
+    {
+        using var request = create();
+        var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, ct);
         using (response)
         {
             if (response.IsSuccessStatusCode)
@@ -92,8 +155,15 @@ public sealed class AdminClient
                 }
             }
 
+            throw await FailureAsync(response, request, ct);
+        }
+    }
+
+    private async Task<ConsoleFailure> FailureAsync(HttpResponseMessage response, HttpRequestMessage request, CancellationToken ct)
+    {
+        {
             var message = await ErrorMessageAsync(response, ct);
-            throw response.StatusCode switch
+            return response.StatusCode switch
             {
                 HttpStatusCode.Unauthorized => new ConsoleFailure(ConsoleExitCodes.Unauthorized,
                     $"the node refused the request (401): {message}; pass --token or set {ConsoleConnection.TokenVariable}"),

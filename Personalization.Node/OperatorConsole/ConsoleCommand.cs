@@ -28,6 +28,35 @@ public sealed record UserShowCommand(string UserId) : ConsoleCommand;
 
 public sealed record UserRecommendCommand(string UserId, int K) : ConsoleCommand;
 
+/// <summary>Membership events as they happen, until Ctrl-C or q (or the node ends the stream).</summary>
+public sealed record ClusterTailCommand : ConsoleCommand;
+
+/// <summary>The user as its actor sees it, and where it lives (<c>GET /admin/users/{id}/inspect</c>).</summary>
+public sealed record UserInspectCommand(string UserId, int K) : ConsoleCommand;
+
+/// <summary>The last <paramref name="PerPartition"/> records of every partition of the dead-letter topic.</summary>
+public sealed record DlqShowCommand(int PerPartition) : ConsoleCommand;
+
+/// <summary>Writes the last records as JSON lines to a local file, the format <c>dlq replay --file</c> reads back once corrected.</summary>
+public sealed record DlqExportCommand(string File, int PerPartition) : ConsoleCommand;
+
+/// <summary>
+/// Re-injects DLQ records into the events topic: <paramref name="Offsets"/> with their original values, or the
+/// records of a local <paramref name="File"/> of JSON lines (<c>{"partition","offset","value"}</c>, value corrected).
+/// </summary>
+public sealed record DlqReplayCommand(IReadOnlyList<DlqOffset> Offsets, string? File) : ConsoleCommand
+{
+    public bool Equals(DlqReplayCommand? other) => other is not null && File == other.File && Offsets.SequenceEqual(other.Offsets);
+
+    public override int GetHashCode() => HashCode.Combine(File, Offsets.Count);
+}
+
+/// <summary>A record of the dead-letter topic: partition and offset, written <c>p:offset</c>.</summary>
+public readonly record struct DlqOffset(int Partition, long Offset)
+{
+    public override string ToString() => $"{Partition}:{Offset}";
+}
+
 public sealed record HelpCommand : ConsoleCommand;
 
 /// <summary>Leaves the interactive prompt (a no-op for a one-shot command).</summary>

@@ -12,10 +12,31 @@ public sealed record ParsedCommand(ConsoleCommand? Command, string? Error)
     public static ParsedCommand Fail(string error) => new(null, error);
 }
 
+/// <summary>What an argument is, for tab completion.</summary>
+public enum ArgumentKind
+{
+    None,
+    MemberAddress,
+    ShardType,
+    NodeFolder,
+    LocalFile,
+    UserId,
+    DlqReplay,
+}
+
 /// <summary>A command of the catalog: its words, its arguments as shown in help, what it does, how to build it.</summary>
 public sealed record CommandSpec(string Name, string Arguments, string Description, int MinArguments, int MaxArguments, Func<IReadOnlyList<string>, ParsedCommand> Build)
 {
     public string[] Words { get; } = Name.Split(' ');
+
+    /// <summary>What each argument is (the last one stands for any further ones), for completion.</summary>
+    public ArgumentKind[] Completes { get; init; } = [];
+
+    /// <summary>Changes the node or the cluster: audited by the node (who, when).</summary>
+    public bool Destructive { get; init; }
+
+    public ArgumentKind CompletionOf(int argumentIndex) =>
+        Completes.Length == 0 ? ArgumentKind.None : Completes[Math.Min(argumentIndex, Completes.Length - 1)];
 
     public string Usage => Arguments.Length == 0 ? Name : $"{Name} {Arguments}";
 }
@@ -29,21 +50,37 @@ public static class ConsoleCommandParser
 {
     public const string DefaultShardType = "user";
     public const int DefaultK = 10;
+    public const int DefaultDlqRecords = 20;
 
     public static IReadOnlyList<CommandSpec> Catalog { get; } =
     [
         new("cluster show", "", "members (oldest first), status, roles, unreachable, leader, this node", 0, 0, _ => ParsedCommand.Ok(new ClusterShowCommand())),
-        new("cluster leave", "<address>", "the member leaves gracefully (hands off its shards, then stops)", 1, 1, a => Address(a[0], x => new ClusterLeaveCommand(x))),
-        new("cluster down", "<address>", "marks an unreachable member down (no hand-off)", 1, 1, a => Address(a[0], x => new ClusterDownCommand(x))),
-        new("cluster join", "<address>", "this node joins the cluster of <address>", 1, 1, a => Address(a[0], x => new ClusterJoinCommand(x))),
+        new("cluster leave", "<address>", "the member leaves gracefully (hands off its shards, then stops)", 1, 1, a => Address(a[0], x => new ClusterLeaveCommand(x)))
+            { Completes = [ArgumentKind.MemberAddress], Destructive = true },
+        new("cluster down", "<address>", "marks an unreachable member down (no hand-off)", 1, 1, a => Address(a[0], x => new ClusterDownCommand(x)))
+            { Completes = [ArgumentKind.MemberAddress], Destructive = true },
+        new("cluster join", "<address>", "this node joins the cluster of <address>", 1, 1, a => Address(a[0], x => new ClusterJoinCommand(x)))
+            { Completes = [ArgumentKind.MemberAddress], Destructive = true },
+        new("cluster tail", "", "membership events as they happen (the current state first), until Ctrl-C or q", 0, 0, _ => ParsedCommand.Ok(new ClusterTailCommand())),
         new("cluster-sharding regions", "", "shard region type names", 0, 0, _ => ParsedCommand.Ok(new ShardingRegionsCommand())),
-        new("cluster-sharding region-stats", "[type]", "shards and entities per region across the cluster (type: user)", 0, 1, a => ParsedCommand.Ok(new ShardingRegionStatsCommand(TypeName(a)))),
-        new("cluster-sharding shard-stats", "[type]", "shards and entities hosted on this node (type: user)", 0, 1, a => ParsedCommand.Ok(new ShardingShardStatsCommand(TypeName(a)))),
+        new("cluster-sharding region-stats", "[type]", "shards and entities per region across the cluster (type: user)", 0, 1, a => ParsedCommand.Ok(new ShardingRegionStatsCommand(TypeName(a))))
+            { Completes = [ArgumentKind.ShardType] },
+        new("cluster-sharding shard-stats", "[type]", "shards and entities hosted on this node (type: user)", 0, 1, a => ParsedCommand.Ok(new ShardingShardStatsCommand(TypeName(a))))
+            { Completes = [ArgumentKind.ShardType] },
         new("model show", "", "current model (name, version, D, items), where it came from, A/B variants", 0, 0, _ => ParsedCommand.Ok(new ModelShowCommand())),
-        new("model load", "<folder>", "validates a model folder on the node and hot-swaps it; a bad one is refused", 1, 1, a => ParsedCommand.Ok(new ModelLoadCommand(a[0]))),
-        new("ingest status", "", "partitions consumed here, acknowledged/committed offsets, in flight", 0, 0, _ => ParsedCommand.Ok(new IngestStatusCommand())),
-        new("user show", "<id>", "the user's live session", 1, 1, a => User(a[0], id => ParsedCommand.Ok(new UserShowCommand(id)))),
-        new("user recommend", "<id> [k]", $"the user's top k items (k: {DefaultK}, at most {UserEndpoints.MaxK})", 1, 2, a => User(a[0], id => Recommend(id, a))),
+        new("model load", "<folder>", "validates a model folder on the node and hot-swaps it; a bad one is refused", 1, 1, a => ParsedCommand.Ok(new ModelLoadCommand(a[0])))
+            { Completes = [ArgumentKind.NodeFolder], Destructive = true },
+        new("ingest status", "", "partitions consumed here: offsets, lag, rates, DLQ and data quality (where the node reports them), in flight", 0, 0, _ => ParsedCommand.Ok(new IngestStatusCommand())),
+        new("user show", "<id>", "the user's live session", 1, 1, a => User(a[0], id => ParsedCommand.Ok(new UserShowCommand(id)))) { Completes = [ArgumentKind.UserId] },
+        new("user recommend", "<id> [k]", $"the user's top k items (k: {DefaultK}, at most {UserEndpoints.MaxK})", 1, 2, a => User(a[0], id => Recommend(id, a)))
+            { Completes = [ArgumentKind.UserId, ArgumentKind.None] },
+        new("user inspect", "<id> [k]", "session, offsets, model version and state norm, top k, pending acks, the node and shard that host it", 1, 2,
+            a => User(a[0], id => Inspect(id, a))) { Completes = [ArgumentKind.UserId, ArgumentKind.None] },
+        new("dlq show", "[n]", $"the last n records of each dead-letter partition with their reasons (n: {DefaultDlqRecords})", 0, 1, a => DlqCount(a, 0, n => new DlqShowCommand(n))),
+        new("dlq export", "<file> [n]", "writes the last n records of each partition as JSON lines to a local file, to correct and replay", 1, 2,
+            a => DlqCount(a, 1, n => new DlqExportCommand(a[0], n))) { Completes = [ArgumentKind.LocalFile, ArgumentKind.None] },
+        new("dlq replay", "<p:offset>... | --file <file>", "re-injects records into the events topic (original values, or the corrected values of a file); each DLQ offset at most once", 1, 1000,
+            Replay) { Completes = [ArgumentKind.DlqReplay], Destructive = true },
         new("help", "", "lists the commands", 0, 0, _ => ParsedCommand.Ok(new HelpCommand())),
         new("exit", "", "leaves the interactive console (also: quit)", 0, 0, _ => ParsedCommand.Ok(new ExitCommand())),
     ];
@@ -89,6 +126,44 @@ public static class ConsoleCommandParser
         id.Length > Personalization.Actors.Events.ListeningEventJson.MaxIdLength
             ? ParsedCommand.Fail($"the user id is longer than {Personalization.Actors.Events.ListeningEventJson.MaxIdLength} characters")
             : build(id);
+
+    private static ParsedCommand Inspect(string id, IReadOnlyList<string> arguments)
+    {
+        if (arguments.Count == 1) return ParsedCommand.Ok(new UserInspectCommand(id, DefaultK));
+        return int.TryParse(arguments[1], NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k is >= 1 and <= UserEndpoints.MaxK
+            ? ParsedCommand.Ok(new UserInspectCommand(id, k))
+            : ParsedCommand.Fail($"k must be an integer from 1 to {UserEndpoints.MaxK}, got \"{arguments[1]}\"");
+    }
+
+    private static ParsedCommand DlqCount(IReadOnlyList<string> arguments, int index, Func<int, ConsoleCommand> build)
+    {
+        if (arguments.Count <= index) return ParsedCommand.Ok(build(DefaultDlqRecords));
+        return int.TryParse(arguments[index], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 10_000
+            ? ParsedCommand.Ok(build(n))
+            : ParsedCommand.Fail($"n must be an integer from 1 to 10000, got \"{arguments[index]}\"");
+    }
+
+    private static ParsedCommand Replay(IReadOnlyList<string> arguments)
+    {
+        if (arguments[0] == "--file")
+        {
+            return arguments.Count == 2
+                ? ParsedCommand.Ok(new DlqReplayCommand([], arguments[1]))
+                : ParsedCommand.Fail(arguments.Count < 2 ? "--file needs a file of JSON lines" : $"unexpected \"{arguments[2]}\" after the file");
+        }
+
+        var offsets = new List<DlqOffset>();
+        foreach (var word in arguments)
+        {
+            var parts = word.Split(':');
+            if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var p) ||
+                !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var o))
+                return ParsedCommand.Fail($"\"{word}\" is not a DLQ record; write partition:offset (dlq show lists them), or --file <file>");
+            offsets.Add(new DlqOffset(p, o));
+        }
+
+        return ParsedCommand.Ok(new DlqReplayCommand(offsets, null));
+    }
 
     private static ParsedCommand Recommend(string id, IReadOnlyList<string> arguments)
     {

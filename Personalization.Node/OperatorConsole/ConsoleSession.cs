@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Personalization.Node.Http.Admin;
 using Spectre.Console;
 
 namespace Personalization.Node.OperatorConsole;
@@ -8,7 +10,12 @@ namespace Personalization.Node.OperatorConsole;
 /// </summary>
 public sealed class ConsoleSession(IAnsiConsole console, IReadOnlyList<AdminClient> nodes)
 {
+    private readonly Lock _output = new();
+
     public IReadOnlyList<AdminClient> Nodes => nodes;
+
+    /// <summary>The keys that stop a long-running view besides Ctrl-C's cancellation (null: none, e.g. input from a pipe).</summary>
+    public IStopKeys? StopKeys { get; set; }
 
     /// <summary>Runs <paramref name="command"/>; returns the worst exit code over the nodes (<see cref="ConsoleExitCodes"/>).</summary>
     public async Task<int> ExecuteAsync(ConsoleCommand command, CancellationToken ct)
@@ -20,14 +27,17 @@ public sealed class ConsoleSession(IAnsiConsole console, IReadOnlyList<AdminClie
         }
 
         if (command is ExitCommand) return ConsoleExitCodes.Ok;
+        if (command is ClusterTailCommand) return await TailAsync(ct);
 
+        // The dead-letter topic is the cluster's: one node is asked (a replay through each would only repeat "already replayed").
+        var targets = command is DlqExportCommand or DlqReplayCommand ? nodes.Take(1).ToArray() : nodes;
         var exitCode = ConsoleExitCodes.Ok;
-        foreach (var node in nodes)
+        foreach (var node in targets)
         {
-            if (nodes.Count > 1) console.Write(new Rule(Markup.Escape(node.Node.ToString())).LeftJustified());
+            if (targets.Count > 1) console.Write(new Rule(Markup.Escape(node.Node.ToString())).LeftJustified());
             try
             {
-                await RunAsync(node, command, ct);
+                exitCode = Math.Max(exitCode, await RunAsync(node, command, ct));
             }
             catch (ConsoleFailure failure)
             {
@@ -39,7 +49,46 @@ public sealed class ConsoleSession(IAnsiConsole console, IReadOnlyList<AdminClie
         return exitCode;
     }
 
-    private async Task RunAsync(AdminClient node, ConsoleCommand command, CancellationToken ct)
+    /// <summary>
+    /// <c>cluster tail</c>: every node's event stream at once (lines prefixed by the node when there are several), until
+    /// the stop keys, the cancellation (Ctrl-C of a one-shot command) or the end of every stream.
+    /// </summary>
+    private async Task<int> TailAsync(CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var hint = StopKeys is null ? "Ctrl-C stops" : "Ctrl-C or q stops";
+        console.WriteLine($"membership events of {string.Join(", ", nodes.Select(n => n.Node))}, the current state first ({hint})");
+        var keys = StopKeys?.WaitAsync(stop.Token).ContinueWith(_ => stop.Cancel(), TaskScheduler.Default);
+        var exitCode = ConsoleExitCodes.Ok;
+        var tails = nodes.Select(async node =>
+        {
+            var prefix = nodes.Count > 1 ? node.Node.Authority + " " : "";
+            try
+            {
+                await foreach (var e in node.ClusterEventsAsync(stop.Token))
+                    lock (_output) ConsoleViews.ClusterEvent(console, e, prefix);
+                if (!stop.IsCancellationRequested)
+                    lock (_output) console.WriteLine($"{prefix}the node ended the stream (it is shutting down?)");
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+            catch (ConsoleFailure failure)
+            {
+                lock (_output)
+                {
+                    ConsoleViews.Error(console, failure.Message);
+                    exitCode = Math.Max(exitCode, failure.ExitCode);
+                }
+            }
+        }).ToArray();
+        await Task.WhenAll(tails);
+        await stop.CancelAsync();
+        if (keys is not null) await keys;
+        return exitCode;
+    }
+
+    private async Task<int> RunAsync(AdminClient node, ConsoleCommand command, CancellationToken ct)
     {
         switch (command)
         {
@@ -73,8 +122,30 @@ public sealed class ConsoleSession(IAnsiConsole console, IReadOnlyList<AdminClie
                 ConsoleViews.Model(console, loaded);
                 break;
             case IngestStatusCommand:
-                ConsoleViews.Ingest(console, await node.IngestAsync(ct));
+                ConsoleViews.Ingest(console, await node.IngestJsonAsync(ct));
                 break;
+            case UserInspectCommand c:
+                ConsoleViews.Inspection(console, await node.InspectAsync(c.UserId, c.K, ct));
+                break;
+            case DlqShowCommand c:
+                ConsoleViews.Dlq(console, await node.DlqAsync(c.PerPartition, ct));
+                break;
+            case DlqExportCommand c:
+            {
+                var page = await node.DlqAsync(c.PerPartition, ct);
+                var lines = DlqFiles.ExportLines(page);
+                await File.WriteAllLinesAsync(c.File, lines, ct);
+                console.WriteLine($"wrote {lines.Count} records of {page.Topic} to {c.File}: correct the \"value\" of each, delete the lines not to replay, then: dlq replay --file {c.File}");
+                break;
+            }
+
+            case DlqReplayCommand c:
+            {
+                var items = c.File is null ? c.Offsets.Select(o => new DlqReplayItem(o.Partition, o.Offset)).ToArray() : DlqFiles.Read(c.File);
+                var result = await node.ReplayAsync(new DlqReplayRequest(items), ct);
+                ConsoleViews.Replay(console, result);
+                return result.Records.Any(r => r.Outcome == "refused") ? ConsoleExitCodes.Refused : ConsoleExitCodes.Ok;
+            }
             case UserShowCommand c:
                 ConsoleViews.Session(console, await node.SessionAsync(c.UserId, ct));
                 break;
@@ -84,5 +155,7 @@ public sealed class ConsoleSession(IAnsiConsole console, IReadOnlyList<AdminClie
             default:
                 throw new ArgumentOutOfRangeException(nameof(command), command, "a command the session does not know");
         }
+
+        return ConsoleExitCodes.Ok;
     }
 }

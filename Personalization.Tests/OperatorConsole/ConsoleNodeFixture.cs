@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Personalization.Actors.Kafka.Broker;
 using Personalization.Node.Hosting;
 using Personalization.Node.OperatorConsole;
@@ -23,10 +24,13 @@ public sealed class ConsoleNodeFixture : IAsyncLifetime
 
     public TestNode Secured { get; private set; } = null!;
 
+    /// <summary>Every log line of <see cref="Open"/> (the audit trail among them).</summary>
+    public CapturedLogs OpenLogs { get; } = new();
+
     public async Task InitializeAsync()
     {
         Broker = EmbeddedKafkaBroker.Start(brokers: 1);
-        Open = await TestNode.StartAsync(Options());
+        Open = await TestNode.StartAsync(Options(), b => b.Logging.AddProvider(OpenLogs));
         var secured = Options();
         secured.Console.Token = Token;
         Secured = await TestNode.StartAsync(secured);

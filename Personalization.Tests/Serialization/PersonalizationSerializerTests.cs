@@ -79,6 +79,27 @@ public class PersonalizationSerializerTests() : TestKit(ConfigurationFactory.Par
     }
 
     [Fact]
+    public void An_inspection_and_its_request_survive_the_wire()
+    {
+        Assert.Equal(new InspectUser("u", 7), RoundTrip(new InspectUser("u", 7)));
+        var session = new SessionView("u", 3, 2, 1, 0, 0, 1000, 3000, [new RecentItem("a", EventType.Play, 1000)], "v1", 2, [(1, 41L)], [(1, 40L)]);
+        var inspection = new UserInspection(session, "akka.tcp://personalization@10.0.0.7:4053", "1", "gru", 64, 1.25,
+            [new PendingAcks(1, 1, 41, 41)], 2, true, 1, 1, true, [new RecommendedItem("b", 0.5f)]);
+
+        var back = RoundTrip(inspection);
+
+        Assert.Equal(inspection.PendingAcks, back.PendingAcks);
+        Assert.Equal(inspection.TopK, back.TopK);
+        Assert.Equal(session.Recent, back.Session.Recent);
+        Assert.Equal(session.AppliedOffsets, back.Session.AppliedOffsets);
+        Assert.Equal(session.DurableOffsets, back.Session.DurableOffsets);
+        Assert.Equal(session with { Recent = [], AppliedOffsets = [], DurableOffsets = [] },
+            back.Session with { Recent = [], AppliedOffsets = [], DurableOffsets = [] });
+        Assert.Equal(inspection with { Session = session, PendingAcks = [], TopK = [] }, back with { Session = session, PendingAcks = [], TopK = [] });
+        Assert.Null(RoundTrip(inspection with { ModelName = null }).ModelName);
+    }
+
+    [Fact]
     public void An_unknown_manifest_is_refused_with_its_name()
     {
         var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => Serializer.FromBinary([], "ZZ"));

@@ -42,6 +42,8 @@ public sealed class SerializationBindingTests : IAsyncLifetime
         new RedeliveryNeeded(0),
         new Recommendations("u", [], "m", "v", 0, false),
         StopUser.Instance,
+        new InspectUser("u", 10),
+        new UserInspection(new SessionView("u", 0, 0, 0, 0, 0, 0, 0, [], null, 0, [], []), "akka.tcp://s@h:1", "0", null, 0, 0, [], 0, false, 0, 0, false, []),
     ];
 
     [Theory]

@@ -261,6 +261,44 @@ public sealed class UserSessionTests : TestKit
     }
 
     [Fact]
+    public void Inspect_reports_state_norm_pending_acks_and_the_cached_top_items_and_decides_nothing()
+    {
+        var session = NewSession();
+        var fresh = session.Inspect("akka.tcp://s@h:1", "0", 3, _model);
+        Assert.Equal((0, 0.0, false), (fresh.StateSize, fresh.StateNorm, fresh.TopKCached));
+        Assert.Empty(fresh.PendingAcks);
+        Assert.Null(fresh.ModelName);
+
+        var step = (StepModel)Decide(d => session.EventArrived(Event(7, "i20"), _model, T0, d)).Single();
+        var waiting = Decide(d => session.EventArrived(Event(8, "i3", previous: 7), _model, T0, d));
+        Assert.Empty(waiting);
+        var inFlight = session.Inspect("akka.tcp://s@h:1", "0", 3, _model);
+        Assert.True(inFlight.StepInFlight);
+        Assert.Equal(1, inFlight.EventsWaiting);
+
+        Complete(session, Complete(session, step).OfType<StepModel>().Single());
+        var applied = session.Inspect("akka.tcp://s@h:1", "0", 3, _model);
+        var state = session.Record.State!;
+        Assert.Equal(Math.Sqrt(state.Sum(x => (double)x * x)), applied.StateNorm, 9);
+        Assert.Equal(state.Length, applied.StateSize);
+        Assert.Equal(_model.Name, applied.ModelName);
+        Assert.Equal([new PendingAcks(0, 2, 7, 8)], applied.PendingAcks);
+        Assert.Equal(2, applied.EventsSinceCheckpoint);
+        Assert.False(applied.TopKCached);
+        Assert.Empty(applied.TopK);
+        Assert.Equal(("akka.tcp://s@h:1", "0", 2L), (applied.Node, applied.ShardId, applied.Session.EventCount));
+
+        var rank = (RankItems)Decide(d => session.QueryArrived(2, _asker, _model, T0, d)).Single();
+        Decide(d => session.RankingCompleted(Rank(rank), _model, T0, d));
+        var ranked = session.Inspect("akka.tcp://s@h:1", "0", 3, _model);
+        Assert.True(ranked.TopKCached);
+        Assert.Equal(3, ranked.TopK.Count);
+        Assert.Equal(["i19", "i18", "i17"], ranked.TopK.Select(i => i.ItemId));
+        // Inspecting decided nothing: the next query is still answered from the same cache.
+        Assert.IsType<Reply>(Assert.Single(Decide(d => session.QueryArrived(2, _asker, _model, T0, d))));
+    }
+
+    [Fact]
     public void A_cached_ranking_answers_until_the_next_event()
     {
         var session = NewSession();

@@ -9,30 +9,36 @@ namespace Personalization.Node.Http.Admin;
 /// </summary>
 internal static class AdminClusterEndpoints
 {
-    public static void MapAdminClusterEndpoints(this IEndpointRouteBuilder admin)
+    public static void MapAdminClusterEndpoints(this IEndpointRouteBuilder admin, AdminAudit audit)
     {
         admin.MapGet("/cluster", (ActorSystem system) =>
             Results.Json(Describe(Cluster.Get(system)), AdminJsonContext.Default.ClusterStateDto));
 
-        admin.MapPost("/cluster/leave", (ClusterAddressRequest? request, ActorSystem system) =>
-            WithMember(system, request, (cluster, address) =>
+        admin.MapPost("/cluster/leave", (ClusterAddressRequest? request, ActorSystem system, HttpContext http) =>
+            WithMember(http, audit, "cluster leave", system, request, (cluster, address) =>
             {
                 cluster.Leave(address);
                 return $"{address} is leaving the cluster (its shards hand off, then it shuts down)";
             }));
 
-        admin.MapPost("/cluster/down", (ClusterAddressRequest? request, ActorSystem system) =>
-            WithMember(system, request, (cluster, address) =>
+        admin.MapPost("/cluster/down", (ClusterAddressRequest? request, ActorSystem system, HttpContext http) =>
+            WithMember(http, audit, "cluster down", system, request, (cluster, address) =>
             {
                 cluster.Down(address);
                 return $"{address} is marked down (it is removed without handing off; its users restart from their checkpoints elsewhere)";
             }));
 
-        admin.MapPost("/cluster/join", (ClusterAddressRequest? request, ActorSystem system) =>
+        admin.MapPost("/cluster/join", (ClusterAddressRequest? request, ActorSystem system, HttpContext http) =>
         {
-            if (ParseAddress(request, out var address) is { } bad) return bad;
+            if (ParseAddress(request, out var address) is { } bad)
+            {
+                audit.Record(http, "cluster join", request?.Address ?? "", "refused: not a cluster address");
+                return bad;
+            }
+
             var cluster = Cluster.Get(system);
             cluster.Join(address!);
+            audit.Record(http, "cluster join", address!.ToString(), "issued");
             return Results.Json(new MessageDto($"{cluster.SelfAddress} is joining {address}"), AdminJsonContext.Default.MessageDto, statusCode: StatusCodes.Status202Accepted);
         });
     }
@@ -60,18 +66,26 @@ internal static class AdminClusterEndpoints
             unreachable.Select(a => a.ToString()).Order(StringComparer.Ordinal).ToArray());
     }
 
-    private static IResult WithMember(ActorSystem system, ClusterAddressRequest? request, Func<Cluster, Address, string> act)
+    private static IResult WithMember(HttpContext http, AdminAudit audit, string action, ActorSystem system, ClusterAddressRequest? request, Func<Cluster, Address, string> act)
     {
-        if (ParseAddress(request, out var address) is { } bad) return bad;
+        if (ParseAddress(request, out var address) is { } bad)
+        {
+            audit.Record(http, action, request?.Address ?? "", "refused: not a cluster address");
+            return bad;
+        }
+
         var cluster = Cluster.Get(system);
         var members = cluster.State.Members.Select(m => m.Address).ToArray();
         if (!members.Contains(address))
         {
+            audit.Record(http, action, address!.ToString(), "refused: not a member");
             return AdminEndpoints.Error(StatusCodes.Status404NotFound,
                 $"{address} is not a member of the cluster; members: {string.Join(", ", members.Select(m => m.ToString()))}");
         }
 
-        return Results.Json(new MessageDto(act(cluster, address!)), AdminJsonContext.Default.MessageDto, statusCode: StatusCodes.Status202Accepted);
+        var done = act(cluster, address!);
+        audit.Record(http, action, address!.ToString(), "issued");
+        return Results.Json(new MessageDto(done), AdminJsonContext.Default.MessageDto, statusCode: StatusCodes.Status202Accepted);
     }
 
     internal static IResult? ParseAddress(ClusterAddressRequest? request, out Address? address)

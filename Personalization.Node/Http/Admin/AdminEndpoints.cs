@@ -16,10 +16,14 @@ public static class AdminEndpoints
         var admin = app.MapGroup(Prefix)
             .AddEndpointFilter(new AdminListenerFilter(options.Http.AdminPort))
             .AddEndpointFilter(new ConsoleAccessFilter(new ConsoleAccess(options.Console.Token)));
-        admin.MapAdminClusterEndpoints();
+        var audit = new AdminAudit(app.ServiceProvider.GetRequiredService<ILoggerFactory>(), options);
+        admin.MapAdminClusterEndpoints(audit);
+        admin.MapAdminClusterEventsEndpoints();
         admin.MapAdminShardingEndpoints();
-        admin.MapAdminModelEndpoints();
+        admin.MapAdminModelEndpoints(audit);
         admin.MapAdminIngestEndpoints();
+        admin.MapAdminUserEndpoints();
+        admin.MapAdminDlqEndpoints(audit);
         if (options.Cluster.NetworkFaultInjection) admin.MapAdminNetworkFaultEndpoints(); // test only, off by default
     }
 

@@ -10,14 +10,18 @@ namespace Personalization.Node.Http.Admin;
 /// </summary>
 internal static class AdminModelEndpoints
 {
-    public static void MapAdminModelEndpoints(this IEndpointRouteBuilder admin)
+    public static void MapAdminModelEndpoints(this IEndpointRouteBuilder admin, AdminAudit audit)
     {
         admin.MapGet("/model", (ModelLoader loader) => Results.Json(Describe(loader), AdminJsonContext.Default.ModelStatusDto));
 
-        admin.MapPost("/model/load", async (ModelLoadRequest? request, ModelLoader loader, CancellationToken ct) =>
+        admin.MapPost("/model/load", async (ModelLoadRequest? request, ModelLoader loader, HttpContext http, CancellationToken ct) =>
         {
             if (string.IsNullOrWhiteSpace(request?.Path))
+            {
+                audit.Record(http, "model load", "", "refused: no path");
                 return AdminEndpoints.Error(StatusCodes.Status400BadRequest, "the body must be {\"path\": \"<model folder on the node>\"}");
+            }
+
             try
             {
                 await loader.LoadAsync(request.Path, ct);
@@ -25,10 +29,13 @@ internal static class AdminModelEndpoints
             catch (InvalidModelException e)
             {
                 var current = loader.Registry.Current;
+                audit.Record(http, "model load", request.Path, $"refused: {e.Message}");
                 return AdminEndpoints.Error(StatusCodes.Status422UnprocessableEntity,
                     $"model folder refused: {e.Message}; still serving {current.Name} {current.Version}");
             }
 
+            var loaded = loader.Registry.Current;
+            audit.Record(http, "model load", request.Path, $"loaded {loaded.Name} {loaded.Version}");
             return Results.Json(Describe(loader), AdminJsonContext.Default.ModelStatusDto);
         });
     }
