@@ -101,8 +101,8 @@ public static class Latency
         var window = TimeSpan.FromSeconds(ctx.Quick ? 6 : 15);
         var step = TimeSpan.FromSeconds(ctx.Quick ? 4 : 8);
 
-        const string ServerMetric = "http_request_duration_seconds";
-        const string Route = "endpoint=\"/users/{userId}/recommendations\"";
+        const string ServerMetric = "personalization_http_request_duration_seconds";
+        const string Route = "route=\"/users/{userId}/recommendations\"";
         async Task<(QueryClientResult Q, double Fresh99, double Applied, double Server99, double GcPausePct, double GcMaxMs)> Measure(double rate, TimeSpan duration, bool ingest)
         {
             var pause0 = GC.GetTotalPauseDuration();
