@@ -23,7 +23,7 @@ public static class HeadlessChromium
         try
         {
             var start = new ProcessStartInfo(Path) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--disable-extensions", $"--user-data-dir={profile}" }.Concat(extra))
+            foreach (var a in new[] { "--headless", "--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions", $"--user-data-dir={profile}" }.Concat(extra))
                 start.ArgumentList.Add(a);
             start.ArgumentList.Add(url);
             using var process = Process.Start(start)!;
