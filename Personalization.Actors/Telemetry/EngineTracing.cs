@@ -21,6 +21,7 @@ public static class EngineTracing
 
     public const string QuerySpanName = "recommendations";
 
+
     /// <summary>
     /// Set by the host while a tracer provider samples this source: asked before a per-event span is created, so an
     /// event the sampler drops costs no allocation (an <see cref="Activity"/> made only to carry a dropped decision,
@@ -29,12 +30,13 @@ public static class EngineTracing
     public static IEventSampler? Sampler { get; set; }
 
     /// <summary>
-    /// A W3C <c>traceparent</c> value (<c>00-&lt;32 hex&gt;-&lt;16 hex&gt;-&lt;2 hex&gt;</c>) → its context, without allocating.
-    /// False for anything else (a malformed header starts a new trace, it never fails the event).
+    /// Reads a W3C <c>traceparent</c> value (<c>00-&lt;32 hex&gt;-&lt;16 hex&gt;-&lt;2 hex&gt;</c>) without allocating anything:
+    /// whether it is valid, and its sampled flag. <see cref="ActivityTraceId"/> keeps its hex text, so building the
+    /// context (<see cref="TryParseTraceParent"/>) allocates: that waits until the event is sampled.
     /// </summary>
-    public static bool TryParseTraceParent(ReadOnlySpan<byte> value, out ActivityContext context)
+    public static bool TryReadTraceParent(ReadOnlySpan<byte> value, out bool sampled)
     {
-        context = default;
+        sampled = false;
         // version "00" is exactly 55 bytes; later versions may append "-…" fields, never "ff".
         if (value.Length < 55 || (value.Length > 55 && value[55] != (byte)'-')) return false;
         if (value[2] != (byte)'-' || value[35] != (byte)'-' || value[52] != (byte)'-') return false;
@@ -44,11 +46,19 @@ public static class EngineTracing
         var spanId = value.Slice(36, 16);
         var flags = value.Slice(53, 2);
         if (!IsLowerHex(traceId) || !IsLowerHex(spanId) || !IsLowerHex(flags) || AllZeros(traceId) || AllZeros(spanId)) return false;
-        var flagBits = (Hex(flags[0]) << 4) | Hex(flags[1]);
+        sampled = (Hex(flags[1]) & 1) != 0;
+        return true;
+    }
+
+    /// <summary>A valid <c>traceparent</c> value (<see cref="TryReadTraceParent"/>) → the remote parent context (allocates its ids' text).</summary>
+    public static bool TryParseTraceParent(ReadOnlySpan<byte> value, out ActivityContext context)
+    {
+        context = default;
+        if (!TryReadTraceParent(value, out var sampled)) return false;
         context = new ActivityContext(
-            ActivityTraceId.CreateFromUtf8String(traceId),
-            ActivitySpanId.CreateFromUtf8String(spanId),
-            (flagBits & 1) != 0 ? ActivityTraceFlags.Recorded : ActivityTraceFlags.None,
+            ActivityTraceId.CreateFromUtf8String(value.Slice(3, 32)),
+            ActivitySpanId.CreateFromUtf8String(value.Slice(36, 16)),
+            sampled ? ActivityTraceFlags.Recorded : ActivityTraceFlags.None,
             traceState: null,
             isRemote: true);
         return true;
@@ -71,14 +81,23 @@ public static class EngineTracing
 }
 
 /// <summary>
-/// The sampling decision for a span before the span exists (see <see cref="EngineTracing.Sampler"/>). When
-/// <see cref="Sample"/> says yes, the span the caller creates next on the same thread takes that decision (the host's
-/// sampler honours it rather than deciding again, so a root span is sampled at the configured rate, not its square);
-/// <see cref="Forget"/> drops a decision no span took.
+/// The sampling decision for a per-event span before anything exists (see <see cref="EngineTracing.Sampler"/>), from
+/// what the record's <c>traceparent</c> says — present or not, its sampled flag — so a dropped event allocates nothing.
+/// When <see cref="Sample"/> says <see cref="EventSampling.Sample"/>, the span the caller creates next on the same
+/// thread takes that decision (the host's sampler honours it rather than deciding again, so a root is sampled at the
+/// configured rate, not its square); <see cref="Forget"/> drops a decision no span took. <see cref="EventSampling.Ask"/>:
+/// this sampler needs the span's trace id (a trace-id ratio under a parent): create the span and let the listener decide.
 /// </summary>
 public interface IEventSampler
 {
-    bool Sample(in ActivityContext parent, string name, ActivityKind kind);
+    EventSampling Sample(bool hasParent, bool parentSampled, string name);
 
     void Forget();
+}
+
+public enum EventSampling
+{
+    Drop,
+    Sample,
+    Ask,
 }

@@ -45,17 +45,17 @@ public static class EventSpans
     internal static void TryStart(IActorRef source, string spanName, string topic, string group, int partition, long offset, Headers? headers)
     {
         if (Volatile.Read(ref _open) >= MaxOpen) return;
-        var parent = default(ActivityContext);
-        byte[]? traceState = null;
-        if (headers is not null && headers.TryGetLastBytes(EngineTracing.TraceParentHeader, out var traceParent) && traceParent is not null)
-        {
-            if (EngineTracing.TryParseTraceParent(traceParent, out parent))
-                headers.TryGetLastBytes(EngineTracing.TraceStateHeader, out traceState);
-        }
-
+        byte[]? traceParent = null;
+        var hasParent = headers is not null && headers.TryGetLastBytes(EngineTracing.TraceParentHeader, out traceParent) && traceParent is not null;
+        var parentSampled = false;
+        if (hasParent && !EngineTracing.TryReadTraceParent(traceParent, out parentSampled)) hasParent = false; // malformed: a new trace
         var sampler = EngineTracing.Sampler;
-        if (sampler is not null && !sampler.Sample(parent, spanName, ActivityKind.Consumer)) return;
-        if (traceState is { Length: > 0 })
+        if (sampler is not null && sampler.Sample(hasParent, parentSampled, spanName) == EventSampling.Drop) return;
+
+        // Sampled (or no sampler of ours: the listeners decide): from here on allocating is fine.
+        var parent = default(ActivityContext);
+        if (hasParent && EngineTracing.TryParseTraceParent(traceParent, out parent)
+            && headers!.TryGetLastBytes(EngineTracing.TraceStateHeader, out var traceState) && traceState is { Length: > 0 })
             parent = new ActivityContext(parent.TraceId, parent.SpanId, parent.TraceFlags, System.Text.Encoding.UTF8.GetString(traceState), isRemote: true);
 
         var previous = Activity.Current;

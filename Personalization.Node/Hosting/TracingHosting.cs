@@ -21,7 +21,7 @@ public static class TracingHosting
     public const string DefaultServiceName = "personalization";
 
     /// <summary>What the configuration asks for: off (with why), or the endpoint and the sampler.</summary>
-    public sealed record TracingSettings(bool Enabled, string Endpoint, string SamplerDescription, Sampler? Sampler, string? Why)
+    public sealed record TracingSettings(bool Enabled, string Endpoint, string SamplerDescription, SamplerSpec? Sampler, string? Why)
     {
         public static TracingSettings Off(string why) => new(false, "", "", null, why);
     }
@@ -39,8 +39,8 @@ public static class TracingHosting
         if (endpoint is null) return TracingSettings.Off("no OTEL_EXPORTER_OTLP_ENDPOINT");
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             throw new ArgumentException($"OTEL_EXPORTER_OTLP_ENDPOINT=\"{endpoint}\" is not an http(s) URL (e.g. http://otel-collector:4317)");
-        var (sampler, description) = ParseSampler(configuration["OTEL_TRACES_SAMPLER"], configuration["OTEL_TRACES_SAMPLER_ARG"]);
-        return new TracingSettings(true, endpoint, description, sampler, null);
+        var sampler = ParseSampler(configuration["OTEL_TRACES_SAMPLER"], configuration["OTEL_TRACES_SAMPLER_ARG"]);
+        return new TracingSettings(true, endpoint, sampler.Description, sampler, null);
     }
 
     /// <summary>
@@ -48,7 +48,7 @@ public static class TracingHosting
     /// always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio;
     /// the ratio from <c>OTEL_TRACES_SAMPLER_ARG</c> (0..1, default 1).
     /// </summary>
-    public static (Sampler Sampler, string Description) ParseSampler(string? name, string? argument)
+    public static SamplerSpec ParseSampler(string? name, string? argument)
     {
         var sampler = string.IsNullOrWhiteSpace(name) ? "parentbased_always_on" : name.Trim().ToLowerInvariant();
         double Ratio()
@@ -61,22 +61,21 @@ public static class TracingHosting
 
         return sampler switch
         {
-            "always_on" => (new AlwaysOnSampler(), sampler),
-            "always_off" => (new AlwaysOffSampler(), sampler),
+            "always_on" => new SamplerSpec(false, 1, sampler),
+            "always_off" => new SamplerSpec(false, 0, sampler),
             "traceidratio" => Ratioed(Ratio(), parentBased: false),
-            "parentbased_always_on" => (new ParentBasedSampler(new AlwaysOnSampler()), sampler),
-            "parentbased_always_off" => (new ParentBasedSampler(new AlwaysOffSampler()), sampler),
+            "parentbased_always_on" => new SamplerSpec(true, 1, sampler),
+            "parentbased_always_off" => new SamplerSpec(true, 0, sampler),
             "parentbased_traceidratio" => Ratioed(Ratio(), parentBased: true),
             _ => throw new ArgumentException(
                 $"OTEL_TRACES_SAMPLER=\"{name}\" is not one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio"),
         };
     }
 
-    private static (Sampler, string) Ratioed(double ratio, bool parentBased)
+    private static SamplerSpec Ratioed(double ratio, bool parentBased)
     {
-        var inner = new TraceIdRatioBasedSampler(ratio);
         var text = ratio.ToString(CultureInfo.InvariantCulture);
-        return parentBased ? (new ParentBasedSampler(inner), $"parentbased_traceidratio {text}") : (inner, $"traceidratio {text}");
+        return new SamplerSpec(parentBased, ratio, parentBased ? $"parentbased_traceidratio {text}" : $"traceidratio {text}");
     }
 
     /// <summary>
@@ -92,8 +91,7 @@ public static class TracingHosting
             .ConfigureResource(resource => resource
                 .AddService(
                     serviceName: builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : DefaultServiceName,
-                    serviceInstanceId: InstanceId(options))
-                .AddEnvironmentVariableDetector())
+                    serviceInstanceId: InstanceId(options)))
             .WithTracing(tracing => tracing
                 .SetSampler(sampler)
                 .AddSource(EngineTracing.SourceName)
@@ -140,41 +138,69 @@ public static class TracingHosting
 }
 
 /// <summary>
-/// The configured sampler, asked by the engine before a per-event span exists (<see cref="IEventSampler"/>) and by
-/// OpenTelemetry when the span is then created: the second call returns the first call's decision instead of deciding
-/// again (a root span gets its trace id only when it is created, so a ratio would otherwise be applied twice).
+/// An OpenTelemetry sampler as <c>OTEL_TRACES_SAMPLER</c> names them: parent-based or not, with the ratio of the root
+/// (1 always on, 0 always off, else trace-id ratio).
 /// </summary>
-public sealed class EngineSampler(Sampler inner) : Sampler, IEventSampler
+public sealed record SamplerSpec(bool ParentBased, double Ratio, string Description)
 {
-    [ThreadStatic] private static SamplingResult? _decided;
+    /// <summary>The SDK's own sampler for this spec (spans the engine did not decide first: queries, HTTP).</summary>
+    public Sampler ToOpenTelemetry()
+    {
+        Sampler root = Ratio switch
+        {
+            >= 1 => new AlwaysOnSampler(),
+            <= 0 => new AlwaysOffSampler(),
+            _ => new TraceIdRatioBasedSampler(Ratio),
+        };
+        return ParentBased ? new ParentBasedSampler(root) : root;
+    }
+}
+
+/// <summary>
+/// The configured sampler. The engine asks it before a per-event span exists (<see cref="IEventSampler"/>: from the
+/// record's traceparent flag, without allocating), and OpenTelemetry asks it when the span is then created: that second
+/// call returns the first call's decision instead of deciding again (a root gets its trace id only when it is created,
+/// so a ratio would otherwise be applied twice). A parent-based sampler (the default) decides every event up front; a
+/// plain <c>traceidratio</c> under a producer's trace needs that trace's id, so such events are left to the SDK (and
+/// cost a propagation-only activity when dropped). Any other span goes to the SDK's sampler of the same spec.
+/// </summary>
+public sealed class EngineSampler(SamplerSpec spec) : Sampler, IEventSampler
+{
+    [ThreadStatic] private static bool _decided;
     [ThreadStatic] private static string? _decidedName;
 
-    public Sampler Inner { get; } = inner;
+    private readonly Sampler _inner = spec.ToOpenTelemetry();
 
-    public bool Sample(in ActivityContext parent, string name, ActivityKind kind)
+    public SamplerSpec Spec { get; } = spec;
+
+    public EventSampling Sample(bool hasParent, bool parentSampled, string name)
     {
-        var traceId = parent.TraceId == default ? ActivityTraceId.CreateRandom() : parent.TraceId;
-        var result = Inner.ShouldSample(new SamplingParameters(parent, traceId, name, kind));
-        if (result.Decision == SamplingDecision.Drop) return false;
-        _decided = result;
+        bool take;
+        if (hasParent && Spec.ParentBased) take = parentSampled; // a remote parent's flag: sampled → always on, not → always off
+        else if (Spec.Ratio >= 1) take = true;
+        else if (Spec.Ratio <= 0) take = false;
+        else if (hasParent) return EventSampling.Ask; // ratio on the producer's trace id, which only the context carries
+        else take = Random.Shared.NextDouble() < Spec.Ratio; // a root: its trace id is random anyway
+        if (!take) return EventSampling.Drop;
+        _decided = true;
         _decidedName = name;
-        return true;
+        return EventSampling.Sample;
     }
 
     public void Forget()
     {
-        _decided = null;
+        _decided = false;
         _decidedName = null;
     }
 
     public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
     {
-        if (_decided is { } decided && ReferenceEquals(_decidedName, samplingParameters.Name))
+        if (_decided && ReferenceEquals(_decidedName, samplingParameters.Name))
         {
             Forget();
-            return decided;
+            return new SamplingResult(SamplingDecision.RecordAndSample);
         }
 
-        return Inner.ShouldSample(samplingParameters);
+        return _inner.ShouldSample(samplingParameters);
     }
 }

@@ -143,7 +143,7 @@ public sealed class TracingTests(EngineTestContext context, ITestOutputHelper ou
         Assert.True(Read(("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4318/v1/traces")).Enabled);
         var ratio = Read(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.01"));
         Assert.Equal("parentbased_traceidratio 0.01", ratio.SamplerDescription);
-        Assert.IsType<ParentBasedSampler>(ratio.Sampler);
+        Assert.IsType<ParentBasedSampler>(ratio.Sampler!.ToOpenTelemetry());
         Assert.Contains("OTEL_TRACES_SAMPLER", Assert.Throws<ArgumentException>(() => Read(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"), ("OTEL_TRACES_SAMPLER", "sometimes"))).Message);
         Assert.Contains("OTEL_TRACES_SAMPLER_ARG", Assert.Throws<ArgumentException>(() => Read(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"), ("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "2"))).Message);
         Assert.Contains("OTEL_EXPORTER_OTLP_ENDPOINT", Assert.Throws<ArgumentException>(() => Read(("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"))).Message);
@@ -163,18 +163,45 @@ public sealed class TracingTests(EngineTestContext context, ITestOutputHelper ou
     [Fact]
     public void The_engine_sampler_decides_once_for_a_span_it_was_asked_about_first()
     {
-        var sampler = new EngineSampler(new TraceIdRatioBasedSampler(0.5));
+        var sampler = new EngineSampler(TracingHosting.ParseSampler("traceidratio", "0.5"));
         var taken = 0;
         for (var i = 0; i < 2000; i++)
         {
-            if (!sampler.Sample(default, "process t", ActivityKind.Consumer)) continue;
+            if (sampler.Sample(false, false, "process t") != EventSampling.Sample) continue;
             taken++;
             // The span created next is sampled whatever its own (new, random) trace id says.
-            var decision = sampler.ShouldSample(new OpenTelemetry.Trace.SamplingParameters(default, ActivityTraceId.CreateRandom(), "process t", ActivityKind.Consumer));
-            Assert.Equal(OpenTelemetry.Trace.SamplingDecision.RecordAndSample, decision.Decision);
+            var decision = sampler.ShouldSample(new SamplingParameters(default, ActivityTraceId.CreateRandom(), "process t", ActivityKind.Consumer));
+            Assert.Equal(SamplingDecision.RecordAndSample, decision.Decision);
         }
 
         Assert.InRange(taken, 850, 1150); // the configured rate, not its square
         sampler.Forget();
+    }
+
+    [Theory]
+    [InlineData("parentbased_traceidratio", "0.3")]
+    [InlineData("parentbased_always_on", null)]
+    [InlineData("parentbased_always_off", null)]
+    [InlineData("always_on", null)]
+    [InlineData("always_off", null)]
+    public void Under_a_producers_trace_the_engines_decision_from_the_header_is_the_SDK_samplers(string name, string? ratio)
+    {
+        var spec = TracingHosting.ParseSampler(name, ratio);
+        var engine = new EngineSampler(spec);
+        var sdk = spec.ToOpenTelemetry();
+        for (var i = 0; i < 2000; i++)
+        {
+            var flag = i % 2 == 0 ? "01" : "00";
+            var header = Encoding.ASCII.GetBytes($"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-{flag}");
+            Assert.True(EngineTracing.TryReadTraceParent(header, out var sampled));
+            Assert.True(EngineTracing.TryParseTraceParent(header, out var parent));
+            var expected = sdk.ShouldSample(new SamplingParameters(parent, parent.TraceId, "process t", ActivityKind.Consumer)).Decision == SamplingDecision.RecordAndSample;
+            var mine = engine.Sample(true, sampled, "process t");
+            Assert.True((expected ? EventSampling.Sample : EventSampling.Drop) == mine, $"{name}: the SDK says {expected}, the engine {mine} for {Encoding.ASCII.GetString(header)}");
+            engine.Forget();
+        }
+
+        // A plain trace-id ratio needs the producer's trace id: the engine leaves that event to the SDK.
+        Assert.Equal(EventSampling.Ask, new EngineSampler(TracingHosting.ParseSampler("traceidratio", "0.3")).Sample(true, true, "process t"));
     }
 }
