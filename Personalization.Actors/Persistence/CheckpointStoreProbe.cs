@@ -30,14 +30,36 @@ public sealed class CheckpointStoreProbe : IAsyncDisposable
 
     public string Provider => _options.Provider == CheckpointStoreProvider.Sqlite ? "sqlite" : "postgresql";
 
-    /// <summary>Runs the query; throws what the database said (or <see cref="OperationCanceledException"/> past the token).</summary>
-    public async Task<bool> HasCheckpointsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the query: what the store holds, or <see cref="ProbeResult.NotCreated"/> while the journal has not created
+    /// its table (or, on SQLite, its file) yet — the journal starts with the first user. Throws what the database said
+    /// otherwise (or <see cref="OperationCanceledException"/> past the token).
+    /// </summary>
+    public async Task<ProbeResult> ProbeAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT count(*) FROM (SELECT 1 FROM {_table} LIMIT 1) AS probe";
-        var count = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-        return count > 0;
+        if (_postgres is null && SqliteFile() is { } file && !File.Exists(file)) return ProbeResult.NotCreated;
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT count(*) FROM (SELECT 1 FROM {_table} LIMIT 1) AS probe";
+            var count = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            return count > 0 ? ProbeResult.HasCheckpoints : ProbeResult.Empty;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return ProbeResult.NotCreated;
+        }
+        catch (SqliteException e) when (e.Message.Contains("no such table", StringComparison.Ordinal))
+        {
+            return ProbeResult.NotCreated;
+        }
+    }
+
+    private string? SqliteFile()
+    {
+        var source = new SqliteConnectionStringBuilder(_options.ConnectionString).DataSource;
+        return string.IsNullOrEmpty(source) || source == ":memory:" || source.StartsWith("file:", StringComparison.Ordinal) ? null : Path.GetFullPath(source);
     }
 
     private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
@@ -47,6 +69,13 @@ public sealed class CheckpointStoreProbe : IAsyncDisposable
         var connection = new SqliteConnection(builder.ConnectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         return connection;
+    }
+
+    public enum ProbeResult
+    {
+        HasCheckpoints,
+        Empty,
+        NotCreated,
     }
 
     public ValueTask DisposeAsync() => _postgres?.DisposeAsync() ?? ValueTask.CompletedTask;

@@ -32,7 +32,11 @@ public static class EngineHost
         builder.Services.AddNodeHealth(options);
         builder.Services.AddModelRegistry(options.Model);
         builder.Services.AddKafkaIngest(options);
-        builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) => akka.WithEngine(options));
+        builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) =>
+        {
+            akka.AddSetup(new AkkaLogBridgeSetup(services.GetRequiredService<ILoggerFactory>()));
+            akka.WithEngine(options);
+        });
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -70,9 +74,13 @@ public static class EngineHost
         var sessions = options.Sessions;
         if (cluster.NetworkFaultInjection) akka.AddHocon(RemotingHosting.NetworkFaultHocon(cluster), HoconAddMode.Prepend); // test only
         return akka
-            // Akka's log events go to Microsoft.Extensions.Logging only (its default stdout logger is not kept), so each
-            // appears once, in the node's format, with its named properties.
-            .ConfigureLoggers(l => l.ClearLoggers().AddLoggerFactory())
+            // Akka's log events go to Microsoft.Extensions.Logging only (Akka's default stdout logger is not kept), so each
+            // appears once, in the node's format, with its named properties (AkkaLogBridge).
+            .ConfigureLoggers(l => l.ClearLoggers().AddLogger<AkkaLogBridge>())
+            // Nor Akka's own stdout logger, which prints what happens before that logger starts and after it stops in a
+            // format of its own (plain text among JSON lines): nothing there is the node's to act on (the start-up
+            // notice that PersonalizationSerializer's binding of System.Object replaces Akka's default is intended, and off).
+            .AddHocon("akka.stdout-loglevel = OFF\nakka.log-serializer-override-on-start = off", HoconAddMode.Prepend)
             .WithRemoting(RemotingHosting.RemoteOptionsFor(cluster, port, publicHost))
             .WithClustering(new ClusterOptions
             {

@@ -37,6 +37,7 @@ public static class HealthHosting
         services.AddSingleton(_ => new CheckpointStoreProbe(
             new CheckpointStoreOptions(CheckpointStoreOptions.ParseProvider(options.Store.Provider), options.Store.ConnectionString)));
         services.AddSingleton<CheckpointStoreHealthCheck>();
+        services.AddSingleton<HealthChanges>();
         services.AddHealthChecks()
             .AddCheck<ClusterMemberHealthCheck>("cluster", HealthStatus.Unhealthy, [Ready])
             .Add(new HealthCheckRegistration("checkpoints", sp => sp.GetRequiredService<CheckpointStoreHealthCheck>(), HealthStatus.Degraded, [Ready]));
@@ -63,7 +64,13 @@ public static class HealthHosting
     {
         var report = await services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains(tag), cancellationToken);
         var checks = new Dictionary<string, string>();
-        foreach (var (name, entry) in report.Entries) checks[ShownName(name)] = Detail(name, entry);
+        var changes = services.GetService<HealthChanges>();
+        foreach (var (name, entry) in report.Entries)
+        {
+            checks[ShownName(name)] = Detail(name, entry);
+            changes?.Observe(name, entry.Status, checks[ShownName(name)]);
+        }
+
         return (report.Status != HealthStatus.Unhealthy, checks, report);
     }
 
@@ -95,6 +102,24 @@ public static class HealthHosting
             var (live, detail) = check.Check();
             return Task.FromResult(new HealthCheckResult(live ? HealthStatus.Healthy : context.Registration.FailureStatus, detail));
         }
+    }
+}
+
+/// <summary>
+/// One log line when a check changes status (not one per probe): "Health check kafka is now Healthy: consuming 6
+/// partitions". The first observation of a healthy check is not news and is not logged.
+/// </summary>
+internal sealed class HealthChanges(ILogger<HealthChanges> logger)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HealthStatus> _last = new(StringComparer.Ordinal);
+
+    public void Observe(string check, HealthStatus status, string detail)
+    {
+        var previous = _last.GetValueOrDefault(check, HealthStatus.Healthy);
+        _last[check] = status;
+        if (previous == status) return;
+        var level = status == HealthStatus.Healthy ? LogLevel.Information : LogLevel.Warning;
+        logger.Log(level, "Health check {Check} is now {Status}: {Detail}", HealthHosting.ShownName(check), status, detail);
     }
 }
 
@@ -145,9 +170,14 @@ internal sealed class CheckpointStoreHealthCheck(CheckpointStoreProbe probe) : I
         using var timeout = new CancellationTokenSource(Timeout);
         try
         {
-            var any = await probe.HasCheckpointsAsync(timeout.Token);
+            var result = await probe.ProbeAsync(timeout.Token);
             var ms = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            return (true, $"{probe.Provider} answering ({ms:0} ms{(any ? "" : ", no checkpoints yet")})");
+            return (true, result switch
+            {
+                CheckpointStoreProbe.ProbeResult.NotCreated => $"{probe.Provider} answering; the checkpoint table is created with the first user",
+                CheckpointStoreProbe.ProbeResult.Empty => $"{probe.Provider} answering ({ms:0} ms, no checkpoints yet)",
+                _ => $"{probe.Provider} answering ({ms:0} ms)",
+            });
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {

@@ -41,6 +41,9 @@ public static class LoggingHosting
         }
 
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The health check service logs every failing check of every probe (an error line per kubelet probe while a
+        // node starts); HealthHosting logs each check's changes instead.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
         return format;
     }
 }
