@@ -31,8 +31,9 @@ COPY --from=build /app ./
 # The node binds its own HTTP address (Personalization__Http__Host/Port); silence the image's default binding.
 ENV ASPNETCORE_HTTP_PORTS= \
     DOTNET_hostBuilder__reloadConfigOnChange=false
-# 8080: HTTP API, /healthz/*, /metrics.  4053: Akka.NET remoting (cluster).
-EXPOSE 8080 4053
+# 8080: HTTP API, /healthz/*, /metrics.  4053: Akka.NET remoting (cluster).  8558: Akka.Management (Cluster Bootstrap
+# contact points, Kubernetes discovery).
+EXPOSE 8080 4053 8558
 # Non-root: "app" (UID 1654) from the base image.
 USER $APP_UID
 ENTRYPOINT ["dotnet", "personalization.dll"]

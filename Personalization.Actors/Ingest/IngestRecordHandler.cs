@@ -96,6 +96,7 @@ internal sealed class IngestRecordHandler
                     break;
             }
 
+            if (EventSpans.Active) EventSpans.Decoded(_source.AckTarget, record.Partition, record.Offset, evt!.UserId, shard != record.Partition);
             var previous = _predecessors.Next(record.Partition, record.Generation, evt!.UserId, record.Offset);
             var delivery = new DeliveryTag(record.Partition, record.Offset, previous, _source.AckTarget);
             _shardRegion.Tell(new ApplyEvent(evt.UserId, evt.ItemId, evt.Type, evt.Timestamp, delivery));
@@ -104,7 +105,7 @@ internal sealed class IngestRecordHandler
         }
         catch (Exception e)
         {
-            _log.Error(e, "Record {0}[{1}]@{2} could not be handled; dead-lettering it", record.Topic, record.Partition, record.Offset);
+            _log.Error(e, "Record {Topic}[{Partition}]@{Offset} could not be handled; dead-lettering it", record.Topic, record.Partition, record.Offset);
             return DeadLetter(record, ReasonText.Bounded($"{DeadLetterReasons.InternalErrorPrefix}{e.GetType().Name}: {e.Message}"));
         }
     }
@@ -112,6 +113,7 @@ internal sealed class IngestRecordHandler
     private async Task<NotUsed> DeadLetter(ConsumedRecord record, string reason)
     {
         const int attempts = 5;
+        if (EventSpans.Active) EventSpans.DeadLettered(_source.AckTarget, record.Partition, record.Offset, reason);
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -123,7 +125,7 @@ internal sealed class IngestRecordHandler
             {
                 // The producer already retried for message.timeout.ms; try a few more times before failing the stream
                 // (then the offset stays uncommitted and the record is read again after a restart).
-                _log.Warning("DLQ write of {0}[{1}]@{2} failed ({3}), retrying", record.Topic, record.Partition, record.Offset, e.Message);
+                _log.Warning("DLQ write of {Topic}[{Partition}]@{Offset} failed ({Reason}), retrying", record.Topic, record.Partition, record.Offset, e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt)).ConfigureAwait(false);
             }
         }

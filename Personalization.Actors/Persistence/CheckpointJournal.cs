@@ -21,6 +21,9 @@ public sealed class CheckpointJournal : AsyncWriteJournal
     /// <summary>HOCON path of the plugin (set as <c>akka.persistence.journal.plugin</c> by the hosting extension).</summary>
     public const string PluginId = "akka.persistence.journal.checkpoint";
 
+    /// <summary>The table the journal keeps its rows in unless <c>table-name</c> says otherwise.</summary>
+    public const string DefaultTable = "user_checkpoints";
+
     private readonly ICheckpointTable _table;
     private readonly GroupCommitWriter _writer;
     private readonly BatchedReader _reader;
@@ -33,7 +36,7 @@ public sealed class CheckpointJournal : AsyncWriteJournal
         var provider = config.GetString("provider", "sqlite");
         var connectionString = config.GetString("connection-string")
             ?? throw new ConfigurationException($"{PluginId}.connection-string is not set");
-        var tableName = config.GetString("table-name", "user_checkpoints");
+        var tableName = config.GetString("table-name", DefaultTable);
         _table = provider switch
         {
             "sqlite" => new SqliteCheckpointTable(connectionString, tableName),

@@ -82,13 +82,15 @@ public sealed class UserSessionActor : UntypedPersistentActor
                 // The source that sent it lives on another node: the event crossed the network (0 in steady state).
                 if (evt.Delivery.AckTo is { Path.Address.HasGlobalScope: true } ackTo && ackTo.Path.Address != _selfAddress)
                     EngineMetrics.RemoteDeliveries.Inc();
+                if (EventSpans.Active) EventSpans.AddEvent(evt.Delivery, "user.received");
                 _session.EventArrived(evt, Model, Now, decide);
                 break;
             case StepCompleted done:
+                if (EventSpans.Active) AddSpanEvents(done.Batch, "model.stepped");
                 _session.StepCompleted(done.Batch, done.State, done.Model, Model, Now, decide);
                 break;
             case StepFailed failed:
-                Log.Warning(failed.Cause, "Model step for user {0} failed; its {1} events stay queued and are retried", _session.UserId, failed.Batch.Events.Count);
+                Log.Warning(failed.Cause, "Model step for user {UserId} failed; its {Events} events stay queued and are retried", _session.UserId, failed.Batch.Events.Count);
                 _session.StepFailed(failed.Batch, decide);
                 break;
             case RetryStep retry when retry == _retryDue:
@@ -109,7 +111,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
                 _session.RankingCompleted(done.Ranking, Model, Now, decide);
                 break;
             case RankingFailed failed:
-                if (failed.Cause is not ObjectDisposedException) Log.Warning(failed.Cause, "Ranking for user {0} failed", _session.UserId);
+                if (failed.Cause is not ObjectDisposedException) Log.Warning(failed.Cause, "Ranking for user {UserId} failed", _session.UserId);
                 _session.RankingFailed(failed.Cause, failed.Model, Model, Now, decide);
                 break;
             case GetSession:
@@ -165,10 +167,11 @@ public sealed class UserSessionActor : UntypedPersistentActor
                     _retryDue = Schedule(new RetryStep(), retry.After);
                     break;
                 case SendAcknowledgement ack:
+                    if (EventSpans.Active) EventSpans.AddEvents(ack.Acknowledgement.To, ack.Acknowledgement.Message, "user.acknowledged");
                     ack.Acknowledgement.To.Tell(ack.Acknowledgement.Message, ActorRefs.NoSender);
                     break;
                 case AskForRedelivery redelivery:
-                    Log.Debug("User {0}: an event of partition {1} came before its predecessor; asking for redelivery",
+                    Log.Debug("User {UserId}: an event of partition {Partition} came before its predecessor; asking for redelivery",
                         _session.UserId, redelivery.Request.Message.Partition);
                     redelivery.Request.To.Tell(redelivery.Request.Message, ActorRefs.NoSender);
                     break;
@@ -186,6 +189,11 @@ public sealed class UserSessionActor : UntypedPersistentActor
 
         decisions.Clear();
         _decisions = decisions;
+    }
+
+    private static void AddSpanEvents(StepBatch batch, string name)
+    {
+        foreach (var evt in batch.Events) EventSpans.AddEvent(evt.Delivery, name);
     }
 
     // Step and Rank are methods of their own so that their closures are allocated only for their decisions (captured

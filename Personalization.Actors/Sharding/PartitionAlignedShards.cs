@@ -24,8 +24,8 @@ public sealed class PartitionAlignedShards(ActorSystem system) : IPartitionAssig
         if (partitions.Count == 0) return;
         var locations = partitions.ToImmutableDictionary(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture), _ => _self);
         _client.UpdateShardLocations(locations).ContinueWith(
-            t => _log.Warning(t.Exception, "Could not record this node as home of shards [{0}]; they stay where they are until the next assignment", string.Join(",", partitions)),
+            t => _log.Warning(t.Exception, "Could not record this node as home of shards [{Shards}]; they stay where they are until the next assignment", string.Join(",", partitions)),
             TaskContinuationOptions.OnlyOnFaulted);
-        _log.Info("Shards [{0}] now belong on {1} (their partitions were assigned here)", string.Join(",", partitions), _self);
+        _log.Info("Shards [{Shards}] now belong on {Node} (their partitions were assigned here)", string.Join(",", partitions), _self);
     }
 }

@@ -1,6 +1,7 @@
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
+using Akka.Hosting.HealthChecks;
 using Akka.Remote.Hosting;
 using Personalization.Actors.Hosting;
 using Personalization.Actors.Sessions;
@@ -22,27 +23,32 @@ public static class EngineHost
         if (NodeConfiguration.Validate(options) is { } problem) throw new ArgumentException(problem, nameof(options));
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(options.Http.Urls);
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-        });
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.AddNodeLogging();
+        var tracing = builder.AddTracing(options);
         builder.Services.AddSingleton(options);
         // The host waits this long for its services to stop (its default, 30 s, is not the node's budget). A node
         // process (`run`) also adds ShutdownBudget, which makes sure the process is gone by then.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Shutdown.Total);
         builder.AddHttpApi(options);
+        builder.Services.AddNodeHealth(options);
         builder.Services.AddModelRegistry(options.Model, options.Serving.IngestNice);
         builder.Services.AddServingLane();
         builder.Services.AddKafkaIngest(options);
         builder.Services.AddHostedService<NodeStatsService>();
         builder.Services.AddSingleton<DashboardHistory>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DashboardHistory>());
-        builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) => akka.WithEngine(options));
+        builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) =>
+        {
+            akka.AddSetup(new AkkaLogBridgeSetup(services.GetRequiredService<ILoggerFactory>()));
+            akka.WithEngine(options);
+        });
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        if (tracing.Enabled)
+            app.Logger.LogInformation("Tracing: OTLP exporter to {Endpoint}, sampler {Sampler}", tracing.Endpoint, tracing.SamplerDescription);
+        else
+            app.Logger.LogInformation("Tracing off ({Why})", tracing.Why);
         if (options.Cluster.NetworkFaultInjection)
         {
             app.Logger.LogWarning(
@@ -68,24 +74,29 @@ public static class EngineHost
         var cluster = options.Cluster;
         var publicHost = string.IsNullOrWhiteSpace(cluster.PublicHostname) ? cluster.Hostname : cluster.PublicHostname;
         var port = cluster.Port;
-        var seeds = cluster.SeedNodeList;
-        if (seeds.Length == 0)
-        {
-            // A node without seeds is a cluster of one: it is its own seed, so its port must be known before it starts.
-            if (port == 0) port = FreePorts.Next();
-            seeds = [$"akka.tcp://{cluster.SystemName}@{publicHost}:{port}"];
-        }
+        // A node without seeds is a cluster of one: it is its own seed, so its port must be known before it starts.
+        if (port == 0 && !ClusterFormation.IsKubernetes(cluster) && cluster.SeedNodeList.Length == 0) port = FreePorts.Next();
+        var formation = ClusterFormation.For(cluster, port, publicHost);
 
         var sessions = options.Sessions;
         if (cluster.NetworkFaultInjection) akka.AddHocon(RemotingHosting.NetworkFaultHocon(cluster), HoconAddMode.Prepend); // test only
         return akka
-            .ConfigureLoggers(l => l.AddLoggerFactory())
+            // Akka's log events go to Microsoft.Extensions.Logging only (Akka's default stdout logger is not kept), so each
+            // appears once, in the node's format, with its named properties (AkkaLogBridge).
+            .ConfigureLoggers(l => l.ClearLoggers().AddLogger<AkkaLogBridge>())
+            // Nor Akka's own stdout logger, which prints what happens before that logger starts and after it stops in a
+            // format of its own (plain text among JSON lines): nothing there is the node's to act on (the start-up
+            // notice that PersonalizationSerializer's binding of System.Object replaces Akka's default is intended, and off).
+            .AddHocon("akka.stdout-loglevel = OFF\nakka.log-serializer-override-on-start = off", HoconAddMode.Prepend)
             .WithRemoting(RemotingHosting.RemoteOptionsFor(cluster, port, publicHost))
             .WithClustering(new ClusterOptions
             {
-                SeedNodes = RemotingHosting.SeedNodesFor(cluster, seeds),
+                SeedNodes = formation.SeedNodes,
                 SplitBrainResolver = new KeepMajorityOption(),
             })
+            .WithClusterFormation(formation, cluster, publicHost)
+            .WithHealthCheck(HealthHosting.ActorSystemCheck, new ActorSystemLivenessCheck(), tags: [HealthHosting.Live])
+            .WithHealthCheck(HealthHosting.ClusterJoinedCheck, new AkkaClusterReadinessCheck(), tags: [HealthHosting.Ready])
             .AddHocon(
                 $"akka.cluster.split-brain-resolver.stable-after = {cluster.StableAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}s",
                 HoconAddMode.Prepend)

@@ -22,8 +22,8 @@ public static class KafkaIngestHosting
         if (!options.Kafka.Consume) return services;
         services.AddSingleton<KafkaIngestService>();
         services.AddHostedService(sp => sp.GetRequiredService<KafkaIngestService>());
-        services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<KafkaIngestService>());
-        services.AddSingleton<ILivenessCheck>(sp => sp.GetRequiredService<KafkaIngestService>());
+        services.AddReadiness<KafkaIngestService>("kafka");
+        services.AddLiveness<KafkaIngestService>("kafka");
         return services;
     }
 }

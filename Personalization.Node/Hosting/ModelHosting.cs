@@ -10,25 +10,26 @@ public static class ModelHosting
     /// </summary>
     public static IServiceCollection AddModelRegistry(this IServiceCollection services, NodeOptions.ModelOptions options, int stepThreadNice = 0)
     {
-        services.AddSingleton(_ =>
+        services.AddSingleton(sp =>
         {
             var batcher = new InferenceBatcherOptions
             {
                 Model = OnnxModelOptions.Default with { MaxStepBatch = options.MaxBatch },
                 StepThreadNice = stepThreadNice, // steps are ingest: below the scores that serve queries
             };
-            var loader = new ModelLoader(new ModelRegistry(path => InferenceBatcher.Open(path, batcher)));
+            var loader = new ModelLoader(new ModelRegistry(path => InferenceBatcher.Open(path, batcher)), logger: sp.GetService<ILogger<ModelLoader>>());
             loader.Load(options.Path);
             return loader;
         });
         // The loader owns the registry; the registry is registered on its own so DI disposes it (models, threads).
         services.AddSingleton(sp => sp.GetRequiredService<ModelLoader>().Registry);
         services.AddSingleton<IModelProvider>(sp => sp.GetRequiredService<ModelRegistry>());
-        services.AddSingleton<IReadinessCheck, ModelReadiness>();
+        services.AddSingleton<ModelReadiness>();
+        services.AddReadiness<ModelReadiness>("model");
         return services;
     }
 
-    private sealed class ModelReadiness(ModelRegistry registry) : IReadinessCheck
+    internal sealed class ModelReadiness(ModelRegistry registry) : IReadinessCheck
     {
         public string Name => "model";
 

@@ -8,7 +8,7 @@ namespace Personalization.Node.Hosting;
 /// (reloading the same folder swaps in a fresh instance with the same version, so the version alone cannot tell).
 /// Loads run one at a time, so the record always describes the model that is current.
 /// </summary>
-public sealed class ModelLoader(ModelRegistry registry, TimeProvider? time = null)
+public sealed class ModelLoader(ModelRegistry registry, TimeProvider? time = null, ILogger? logger = null)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -44,6 +44,11 @@ public sealed class ModelLoader(ModelRegistry registry, TimeProvider? time = nul
         {
             return await Task.Run(() => LoadLocked(path), CancellationToken.None);
         }
+        catch (InvalidModelException e)
+        {
+            logger?.LogWarning("Model folder {Path} refused: {Reason}; still serving {Model} {Version}", path, e.Message, registry.Current.Name, registry.Current.Version);
+            throw;
+        }
         finally
         {
             _gate.Release();
@@ -56,6 +61,7 @@ public sealed class ModelLoader(ModelRegistry registry, TimeProvider? time = nul
         var runtime = registry.Load(full);
         var record = new ModelLoadRecord(full, runtime.Name, runtime.Version, _time.GetUtcNow(), (_last?.Loads ?? 0) + 1);
         _last = record;
+        logger?.LogInformation("Model {Model} {Version} serving, from {Path} (load {Loads} of this node)", record.Name, record.Version, record.Path, record.Loads);
         return record;
     }
 }

@@ -44,6 +44,7 @@ public static class NodeConfiguration
             return $"Http:AdminPort {options.Http.AdminPort} is the public port: give the admin API a port of its own, or 0 to serve it on the public one";
         if (ValidateShutdown(options.Shutdown) is { } shutdown) return shutdown;
         if (options.DataQuality.ToSettings().Problem() is { } quality) return quality;
+        if (ClusterFormation.Validate(options) is { } formation) return formation;
         if (KafkaClientProperties.Refusal(options.Kafka.Config, KafkaClientProperties.ConsumerOwned, "consumer") is { } consumer) return consumer;
         if (KafkaClientProperties.Refusal(options.Kafka.Config, KafkaClientProperties.ProducerOwned, "producers") is { } producer) return producer;
         // The limits carry their ranges as DataAnnotations attributes, next to their defaults.

@@ -172,8 +172,22 @@ public sealed class NodeOptions
         /// <summary>0 picks a free port (tests, single node).</summary>
         public int Port { get; set; } = 4053;
 
-        /// <summary>akka.tcp://personalization@host:port, comma separated. Empty: the node forms a cluster of its own.</summary>
+        /// <summary>
+        /// akka.tcp://personalization@host:port, comma separated (<see cref="Discovery"/> <c>seeds</c>). Empty: the node
+        /// forms a cluster of its own.
+        /// </summary>
         public string SeedNodes { get; set; } = "";
+
+        /// <summary>
+        /// How the node finds its cluster: <c>seeds</c> (default: <see cref="SeedNodes"/>, as <c>local-cluster</c> and bare
+        /// processes do) or <c>kubernetes</c> (Akka.Management Cluster Bootstrap: the pods are found through the
+        /// Kubernetes API by <see cref="BootstrapOptions.PodLabelSelector"/>, probe each other on the management port,
+        /// and join or form the cluster; <see cref="SeedNodes"/> must then be empty). k8s/ uses <c>kubernetes</c>.
+        /// </summary>
+        public string Discovery { get; set; } = ClusterFormation.Seeds;
+
+        /// <summary>Cluster Bootstrap with Kubernetes API discovery (<see cref="Discovery"/> <c>kubernetes</c>).</summary>
+        public BootstrapOptions Bootstrap { get; set; } = new();
 
         /// <summary>
         /// How long the split-brain resolver (keep-majority) waits for a stable view before downing unreachable nodes.
@@ -194,6 +208,33 @@ public sealed class NodeOptions
         /// start while it is on. docs/DESIGN.md, "Network fault injection".
         /// </summary>
         public bool NetworkFaultInjection { get; set; }
+    }
+
+    /// <summary>
+    /// Akka.Management Cluster Bootstrap with Akka.Discovery.KubernetesApi (<see cref="ClusterOptions.Discovery"/>
+    /// <c>kubernetes</c>): the pod lists the pods matching <see cref="PodLabelSelector"/> in its namespace (RBAC: get,
+    /// list, watch pods), asks each on <see cref="ManagementPort"/> for the seed nodes it knows, and joins them; when
+    /// nobody is in a cluster yet and <see cref="RequiredContactPoints"/> pods have answered, the lowest address forms it.
+    /// </summary>
+    public sealed class BootstrapOptions
+    {
+        /// <summary>The name discovery looks up; it fills <c>{0}</c> of <see cref="PodLabelSelector"/>.</summary>
+        public string ServiceName { get; set; } = "personalization";
+
+        /// <summary>Kubernetes label selector of the engine's pods (<c>{0}</c>: <see cref="ServiceName"/>).</summary>
+        public string PodLabelSelector { get; set; } = "app.kubernetes.io/name={0}";
+
+        /// <summary>Namespace to list pods in; empty: the pod's own (from its service account).</summary>
+        public string PodNamespace { get; set; } = "";
+
+        /// <summary>Akka.Management's HTTP port (contact-point probing between the pods).</summary>
+        public int ManagementPort { get; set; } = 8558;
+
+        /// <summary>The name of the container port that is <see cref="ManagementPort"/> in the pod spec (discovery looks it up by name).</summary>
+        public string ManagementPortName { get; set; } = "management";
+
+        /// <summary>Pods that must have been discovered before a new cluster may be formed (set it to the initial replica count).</summary>
+        public int RequiredContactPoints { get; set; } = 2;
     }
 
     /// <summary>Akka remoting over TLS (DotNetty). The password comes from the environment or a Secret, never a file in the image.</summary>

@@ -1,25 +1,14 @@
-using Akka.Actor;
-using Akka.Cluster;
-
 namespace Personalization.Node.Hosting;
 
-/// <summary>Ready = joined the cluster (Up) and every registered part (model, Kafka consumer, …) says so.</summary>
+/// <summary>
+/// Ready = every check tagged <see cref="HealthHosting.Ready"/> passes (HealthHosting): Up in the cluster, joined,
+/// model loaded, Kafka consuming (if it should); a failing checkpoint store only degrades.
+/// </summary>
 public static class NodeReadiness
 {
-    public static (bool Ready, Dictionary<string, string> Checks) Evaluate(IServiceProvider services)
+    public static async Task<(bool Ready, Dictionary<string, string> Checks)> EvaluateAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
-        var checks = new Dictionary<string, string>();
-        var system = services.GetRequiredService<ActorSystem>();
-        var self = Cluster.Get(system).SelfMember;
-        checks["cluster"] = self.Status.ToString().ToLowerInvariant();
-        var ready = self.Status == MemberStatus.Up;
-        foreach (var check in services.GetServices<IReadinessCheck>())
-        {
-            var (ok, detail) = check.Check();
-            checks[check.Name] = detail;
-            ready &= ok;
-        }
-
+        var (ready, checks, _) = await HealthHosting.RunAsync(services, HealthHosting.Ready, cancellationToken);
         return (ready, checks);
     }
 
@@ -28,7 +17,7 @@ public static class NodeReadiness
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var (ready, checks) = Evaluate(services);
+            var (ready, checks) = await EvaluateAsync(services, cancellationToken);
             if (ready) return;
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"node not ready after {timeout.TotalSeconds:0} s: {string.Join(", ", checks.Select(c => $"{c.Key}={c.Value}"))}");

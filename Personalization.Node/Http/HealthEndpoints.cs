@@ -3,30 +3,24 @@ using Personalization.Node.Hosting;
 namespace Personalization.Node.Http;
 
 /// <summary>
-/// Liveness = the process answers and no part says it must be replaced (e.g. ingest failing for minutes); readiness =
-/// joined the cluster, model loaded, consuming (if it should).
+/// Liveness = the process answers and no part says it must be replaced (the actor system terminated, ingest failing
+/// for minutes): the body lists only the checks that fail. Readiness = every readiness check passes (HealthHosting):
+/// the body lists them all with their detail. Both run on ASP.NET Core's HealthCheckService.
 /// </summary>
 public static class HealthEndpoints
 {
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz/live", (IServiceProvider services) =>
+        app.MapGet("/healthz/live", async (IServiceProvider services, CancellationToken ct) =>
         {
-            var checks = new Dictionary<string, string>();
-            var live = true;
-            foreach (var check in services.GetServices<ILivenessCheck>())
-            {
-                var (ok, detail) = check.Check();
-                if (ok) continue;
-                checks[check.Name] = detail;
-                live = false;
-            }
-
-            return Results.Json(new HealthDto(live ? "live" : "not live", checks), ApiJsonContext.Default.HealthDto, statusCode: live ? 200 : 503);
+            var (live, all, report) = await HealthHosting.RunAsync(services, HealthHosting.Live, ct);
+            var failing = report.Entries.Where(e => e.Value.Status == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy)
+                .ToDictionary(e => HealthHosting.ShownName(e.Key), e => all[HealthHosting.ShownName(e.Key)]);
+            return Results.Json(new HealthDto(live ? "live" : "not live", failing), ApiJsonContext.Default.HealthDto, statusCode: live ? 200 : 503);
         });
-        app.MapGet("/healthz/ready", (IServiceProvider services) =>
+        app.MapGet("/healthz/ready", async (IServiceProvider services, CancellationToken ct) =>
         {
-            var (ready, checks) = NodeReadiness.Evaluate(services);
+            var (ready, checks) = await NodeReadiness.EvaluateAsync(services, ct);
             return Results.Json(new HealthDto(ready ? "ready" : "not ready", checks), ApiJsonContext.Default.HealthDto, statusCode: ready ? 200 : 503);
         });
     }

@@ -19,16 +19,18 @@ public static class UserEndpoints
     {
         app.MapGet("/users/{userId}/recommendations", async (
             string userId, string? k, IRequiredActor<UserShardRegion> region, ServingLane lane, LastAnswers lastAnswers, IModelProvider models,
-            NodeOptions options, CancellationToken ct) =>
+            NodeOptions options, HttpContext http, CancellationToken ct) =>
         {
             if (ValidateUser(userId) is { } bad) return bad;
             var count = 10;
             if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count < 1 || count > MaxK))
                 return Error(StatusCodes.Status400BadRequest, $"k must be an integer from 1 to {MaxK}, got \"{ReasonText.Quote(k)}\"");
+            using var span = QueryTracing.Start(http, userId, count);
             // A user who lives on this node is answered from its serving view, off its actor; others by their actor.
             if (await lane.TryAnswerAsync(userId, count, ct) is { } served)
             {
                 lastAnswers.Remember(served, Environment.TickCount64);
+                QueryTracing.Answered(span, served, null);
                 return Results.Json(Dto(served, count, null), ApiJsonContext.Default.RecommendationsDto);
             }
 
@@ -37,9 +39,11 @@ public static class UserEndpoints
             if (answer.Value is { } live)
             {
                 lastAnswers.Remember(live, Environment.TickCount64);
+                QueryTracing.Answered(span, live, null);
                 return Results.Json(Dto(live, count, null), ApiJsonContext.Default.RecommendationsDto);
             }
 
+            span?.SetTag("personalization.degraded", answer.Why);
             return DegradedAnswers.For(userId, count, answer.Why!, lastAnswers, models) is { } degraded
                 ? Results.Json(degraded, ApiJsonContext.Default.RecommendationsDto)
                 : answer.Error!;

@@ -60,14 +60,16 @@ public sealed class LocalNodeProcess : IAsyncDisposable
     /// </summary>
     /// <param name="ownProcessGroup">In a session of its own, so a terminal's Ctrl+C reaches only the caller, which
     /// stops its nodes in order (`local-cluster`).</param>
+    /// <param name="environment">More variables beyond the node's settings (e.g. <c>Logging__Format</c>, <c>OTEL_*</c>).</param>
     public static async Task<LocalNodeProcess> StartAsync(string name, NodeOptions options, TimeSpan readyTimeout, Action<string>? echo = null,
-        bool ownProcessGroup = false, CancellationToken cancellationToken = default)
+        bool ownProcessGroup = false, CancellationToken cancellationToken = default, IReadOnlyDictionary<string, string>? environment = null)
     {
         if (options.Http.Port == 0) options.Http.Port = FreePorts.Next();
         var start = SelfCommand("run", ownProcessGroup);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         foreach (var (key, value) in NodeEnvironment.From(options)) start.Environment[key] = value;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var node = new LocalNodeProcess(Process.Start(start)!, name, options.Http.Port, echo);
         try
         {

@@ -57,10 +57,12 @@ public sealed class DockerfileTests
         var defaults = new NodeOptions();
         Assert.Contains(defaults.Http.Port, exposed);
         Assert.Contains(defaults.Cluster.Port, exposed);
+        Assert.Contains(defaults.Cluster.Bootstrap.ManagementPort, exposed);
 
         var m = Kustomize.Render("base");
         Assert.Contains(m.ContainerPort("http"), exposed);
         Assert.Contains(m.ContainerPort("remoting"), exposed);
+        Assert.Contains(m.ContainerPort("management"), exposed);
     }
 
     [Fact]

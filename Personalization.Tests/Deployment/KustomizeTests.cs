@@ -95,7 +95,7 @@ public sealed class KustomizeTests
         var fromConfigMap = m.Environment().Where(e => e.Source == EnvSource.ConfigMap).ToList();
         Assert.Contains(fromConfigMap, e => e.Name == Prefix + "Kafka__BootstrapServers");
         Assert.Contains(fromConfigMap, e => e.Name == Prefix + "Kafka__Partitions");
-        Assert.Contains(fromConfigMap, e => e.Name == Prefix + "Cluster__SeedNodes");
+        Assert.Contains(fromConfigMap, e => e.Name == Prefix + "Cluster__Discovery");
         Assert.NotEmpty(m.OfKind("ConfigMap"));
     }
 
@@ -149,12 +149,132 @@ public sealed class KustomizeTests
         Assert.True(podIp >= 0 && podIp < env.IndexOf(hostname!), $"k8s/{target}: POD_IP must come from the downward API (status.podIP) before it is used");
     }
 
+    /// <summary>
+    /// Formation by Cluster Bootstrap with Kubernetes API discovery: the pods can find each other (a label selector that
+    /// selects them, the management port by name, a token and a Role to list pods, bound to their ServiceAccount), a
+    /// new cluster waits for a majority of the replicas, and every pod advertises its own headless DNS name.
+    /// </summary>
     [Theory]
     [MemberData(nameof(Targets))]
-    public void Seed_nodes_are_the_first_pods_by_their_headless_dns_names_pod_0_first(string target)
+    public void Cluster_bootstrap_finds_the_pods_through_the_kubernetes_api(string target)
     {
         var m = Kustomize.Render(target);
         var options = BindOptions(m);
+        Assert.True(ClusterFormation.IsKubernetes(options.Cluster), $"k8s/{target}: Cluster:Discovery is {options.Cluster.Discovery}, not kubernetes");
+        Assert.Empty(options.Cluster.SeedNodeList);
+        var b = options.Cluster.Bootstrap;
+        Assert.Equal(b.ManagementPort, m.ContainerPort(b.ManagementPortName));
+
+        // The label selector (key=value pairs, {0} = the service name) selects the pods.
+        var plan = ClusterFormation.For(options.Cluster, options.Cluster.Port, "pod");
+        var podLabels = Map(m.StatefulSet, "spec.template.metadata.labels");
+        foreach (var pair in plan.LabelSelector!.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var (key, value) = (pair.Split('=')[0], pair.Split('=')[1]);
+            Assert.True(podLabels.GetValueOrDefault(key) == value, $"k8s/{target}: the pod label selector {plan.LabelSelector} needs {key}={value} on the pods");
+        }
+
+        Assert.InRange(b.RequiredContactPoints, m.Replicas / 2 + 1, m.Replicas);
+
+        // The API token and the right to list pods: the ServiceAccount, the Role, the RoleBinding.
+        var account = Str(m.PodSpec, "serviceAccountName")!;
+        Assert.NotEqual(false, At(m.PodSpec, "automountServiceAccountToken")?.GetValue<bool>());
+        var serviceAccount = m.Named("ServiceAccount", account);
+        Assert.True(serviceAccount is not null, $"k8s/{target}: no ServiceAccount {account}");
+        Assert.NotEqual(false, At(serviceAccount, "automountServiceAccountToken")?.GetValue<bool>());
+        var binding = Assert.Single(m.OfKind("RoleBinding"));
+        var subject = Assert.Single(Arr(binding, "subjects").OfType<JsonObject>());
+        Assert.Equal("ServiceAccount", Str(subject, "kind"));
+        Assert.Equal(account, Str(subject, "name"));
+        Assert.Equal(Str(binding, "metadata.namespace"), Str(subject, "namespace"));
+        Assert.Equal("Role", Str(binding, "roleRef.kind"));
+        var role = m.Named("Role", Str(binding, "roleRef.name")!);
+        Assert.True(role is not null, $"k8s/{target}: the RoleBinding names Role {Str(binding, "roleRef.name")}, which is not rendered");
+        Assert.Empty(m.OfKind("ClusterRole")); // pods of its own namespace only
+        var rule = Assert.Single(Arr(role, "rules").OfType<JsonObject>());
+        Assert.Equal([""], Arr(rule, "apiGroups").Select(x => x!.ToString()));
+        Assert.Equal(["pods"], Arr(rule, "resources").Select(x => x!.ToString()));
+        Assert.Equal(["get", "list", "watch"], Arr(rule, "verbs").Select(x => x!.ToString()).Order());
+
+        // Each pod's Akka address is its headless DNS name (what the bootstrap's seed nodes answer with).
+        var service = Str(m.StatefulSet, "spec.serviceName")!;
+        var env = m.Environment();
+        var publicHost = env.SingleOrDefault(e => e.Name == Prefix + "Cluster__PublicHostname");
+        Assert.Equal($"$(POD_NAME).{service}", publicHost?.Value);
+        Assert.True(env.ToList().FindIndex(e => e is { Name: "POD_NAME", Source: EnvSource.Field }) < env.ToList().IndexOf(publicHost!));
+    }
+
+    /// <summary>Remoting and the management port only from the engine's own pods; the admin listener also from operators; HTTP from anyone.</summary>
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void The_network_policy_limits_remoting_and_the_admin_listener_to_the_pods_and_operators(string target)
+    {
+        var m = Kustomize.Render(target);
+        var policy = Assert.Single(m.OfKind("NetworkPolicy"));
+        AssertSelectsPods(m, policy, "spec.podSelector.matchLabels");
+        Assert.Contains("Ingress", Arr(policy, "spec.policyTypes").Select(x => x!.ToString()));
+        var podSelector = Map(m.StatefulSet, "spec.selector.matchLabels");
+        var rules = Arr(policy, "spec.ingress").OfType<JsonObject>().ToList();
+        Assert.All(rules, r => Assert.True(Arr(r, "ports").Count > 0, $"k8s/{target}: an ingress rule without ports opens every port"));
+
+        // Who may reach a port: the union of the peers of the rules that list it (no `from`: anyone).
+        List<JsonObject?> PeersOf(string portName)
+        {
+            var port = m.ContainerPort(portName);
+            var peers = new List<JsonObject?>();
+            foreach (var rule in rules.Where(r => Arr(r, "ports").OfType<JsonObject>().Any(p => m.ResolvePort(p["port"]) == port)))
+            {
+                var from = Arr(rule, "from").OfType<JsonObject>().ToList();
+                if (from.Count == 0) peers.Add(null);
+                else peers.AddRange(from);
+            }
+
+            return peers;
+        }
+
+        bool IsEnginePods(JsonObject? peer) =>
+            peer is not null && peer["namespaceSelector"] is null && Map(peer, "podSelector.matchLabels").OrderBy(kv => kv.Key).SequenceEqual(podSelector.OrderBy(kv => kv.Key));
+        bool IsOperators(JsonObject? peer) =>
+            peer is not null && (Map(peer, "namespaceSelector.matchLabels").ContainsKey(OperatorsLabel) || Map(peer, "podSelector.matchLabels").ContainsKey(OperatorsLabel));
+
+        Assert.Contains(null, PeersOf("http")); // the product API, probes and scraping
+        foreach (var port in new[] { "remoting", "management" })
+        {
+            var peers = PeersOf(port);
+            Assert.NotEmpty(peers);
+            Assert.True(peers.All(IsEnginePods), $"k8s/{target}: {port} is reachable from more than the engine's own pods");
+        }
+
+        var admin = PeersOf("admin");
+        Assert.Contains(admin, IsEnginePods);
+        Assert.Contains(admin, IsOperators);
+        Assert.True(admin.All(p => IsEnginePods(p) || IsOperators(p)), $"k8s/{target}: the admin listener is reachable from more than the pods and operators");
+    }
+
+    private const string OperatorsLabel = "personalization.example.com/operators";
+
+    /// <summary>Prod runs with the Prometheus Operator: a PodMonitor scrapes every pod's /metrics on the HTTP port.</summary>
+    [Fact]
+    public void Prod_is_scraped_by_a_pod_monitor_on_the_metrics_port()
+    {
+        var m = Kustomize.Render("overlays/prod");
+        var monitor = Assert.Single(m.OfKind("PodMonitor"));
+        Assert.Equal("monitoring.coreos.com/v1", Str(monitor, "apiVersion"));
+        AssertSelectsPods(m, monitor, "spec.selector.matchLabels");
+        var endpoint = Assert.Single(Arr(monitor, "spec.podMetricsEndpoints").OfType<JsonObject>());
+        Assert.Equal(BindOptions(m).Http.Port, m.ContainerPort(Str(endpoint, "port")!));
+        Assert.Equal("/metrics", Str(endpoint, "path"));
+        Assert.Equal(Str(m.StatefulSet, "metadata.namespace"), Str(monitor, "metadata.namespace"));
+    }
+
+    /// <summary>An overlay that goes back to a static seed list (Cluster:Discovery=seeds) lists the first pods, pod-0 first.</summary>
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void Seed_nodes_if_any_are_the_first_pods_by_their_headless_dns_names_pod_0_first(string target)
+    {
+        var m = Kustomize.Render(target);
+        var options = BindOptions(m);
+        if (ClusterFormation.IsKubernetes(options.Cluster)) return; // Cluster_bootstrap_finds_the_pods_through_the_kubernetes_api
         var statefulSet = Name(m.StatefulSet)!;
         var service = Str(m.StatefulSet, "spec.serviceName")!;
         var ns = Str(m.StatefulSet, "metadata.namespace");

@@ -1,4 +1,14 @@
+using System.Diagnostics;
+using System.Text;
+using Akka.Actor;
+using Confluent.Kafka;
+using Personalization.Actors.Delivery;
+using Personalization.Actors.Ingest;
+using Personalization.Actors.Kafka.Producers;
+using Personalization.Actors.Kafka.Source;
 using Personalization.Actors.Model;
+using Personalization.Actors.Telemetry;
+using Personalization.Node.Hosting;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -60,6 +70,141 @@ public sealed class AllocationTests(ITestOutputHelper output)
         }
 
         return rounds;
+    }
+
+    /// <summary>
+    /// The per-event trace hooks (docs/DESIGN.md, "Traces") on the hot path, when nothing samples the event: with no
+    /// listener on the engine's source the poll thread does not call them at all; with OpenTelemetry's sampler
+    /// listening but dropping the event (a producer that did not sample it, or a root under a 0 ratio) the span is
+    /// decided against before any object exists. Both: exactly 0 B per event, in every round. A sampled event does
+    /// allocate (its span), printed for scale.
+    /// </summary>
+    [Fact]
+    public void An_event_nobody_samples_costs_the_trace_hooks_no_allocation()
+    {
+        var source = new FakeRef();
+        var notSampled = new Headers { { "traceparent", Encoding.ASCII.GetBytes("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00") } };
+        var sampledHeader = new Headers { { "traceparent", Encoding.ASCII.GetBytes("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01") } };
+        var noHeader = new Headers();
+        var delivery = new DeliveryTag(0, 1, -1, source);
+        long offset = 0;
+
+        // What every stage of the path runs per event: the poll thread's listener check, the handler's, the user's and the source's span checks.
+        void HotPath(Headers headers)
+        {
+            if (EngineTracing.Source.HasListeners()) EventSpans.TryStart(source, "process t", "t", "g", 0, offset++, headers);
+            if (EventSpans.Active) EventSpans.AddEvent(delivery, "user.received");
+        }
+
+        Assert.False(EngineTracing.Source.HasListeners(), "another test left a listener on the engine's source");
+        for (var i = 0; i < Warm; i++) HotPath(noHeader);
+        var off = Rounds(() => HotPath(notSampled), runs: 1000);
+
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == EngineTracing.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var sampler = new EngineSampler(TracingHosting.ParseSampler("parentbased_traceidratio", "0"));
+        EngineTracing.Sampler = sampler;
+        try
+        {
+            for (var i = 0; i < Warm; i++)
+            {
+                HotPath(notSampled);
+                HotPath(noHeader);
+            }
+
+            var droppedParent = Rounds(() => HotPath(notSampled), runs: 1000);
+            var droppedRoot = Rounds(() => HotPath(noHeader), runs: 1000);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100; i++) HotPath(sampledHeader);
+            var perSampled = (GC.GetAllocatedBytesForCurrentThread() - before) / 100.0;
+            output.WriteLine($"per 1,000 events, by round — no listener: {string.Join(", ", off.Select(r => r.Bytes))} B; " +
+                             $"listener, producer did not sample: {string.Join(", ", droppedParent.Select(r => r.Bytes))} B; " +
+                             $"listener, root under ratio 0: {string.Join(", ", droppedRoot.Select(r => r.Bytes))} B; a sampled event: {perSampled:F0} B (its span)");
+            Assert.All(off, r => Assert.Equal(0, r.Bytes));
+            Assert.All(droppedParent, r => Assert.Equal(0, r.Bytes));
+            Assert.All(droppedRoot, r => Assert.Equal(0, r.Bytes));
+            Assert.Equal(100, EventSpans.Count);
+        }
+        finally
+        {
+            EngineTracing.Sampler = null;
+            EventSpans.Abandon(source, partition: null, fromOffset: 0, "test over");
+        }
+
+        Assert.Equal(0, EventSpans.Count);
+    }
+
+    /// <summary>
+    /// The ingest handler (decode, route, tag, Tell) per record: the same bytes whether nothing listens or
+    /// OpenTelemetry listens and drops the event, i.e. the trace hooks add nothing to the handler's own allocations.
+    /// </summary>
+    [Fact]
+    public void The_ingest_handler_allocates_the_same_with_a_dropping_tracer_as_with_none()
+    {
+        using var deadLetters = new DeadLetterProducer("127.0.0.1:1");
+        var source = new FakeSource();
+        var handler = new IngestRecordHandler("t", new FakeRef(), deadLetters, 12, source, Akka.Event.NoLogger.Instance);
+        var value = Encoding.UTF8.GetBytes("""{"user":"alloc-user","item":"42","type":"play","ts":1700000000000}""");
+        var key = Encoding.UTF8.GetBytes("alloc-user");
+        var partition = Actors.Routing.KafkaPartitioner.PartitionFor(key, 12);
+        var records = Enumerable.Range(0, 3000).Select(i => new ConsumedRecord("t", partition, i, key, value, 1700000000000)).ToArray();
+        var next = 0;
+
+        long PerRecord()
+        {
+            for (var i = 0; i < Warm; i++) handler.Handle(records[next++ % records.Length]);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++) handler.Handle(records[next++ % records.Length]);
+            return (GC.GetAllocatedBytesForCurrentThread() - before) / 1000;
+        }
+
+        Assert.False(EngineTracing.Source.HasListeners(), "another test left a listener on the engine's source");
+        var without = PerRecord();
+        using var listener = new ActivityListener { ShouldListenTo = s => s.Name == EngineTracing.SourceName, Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded };
+        ActivitySource.AddActivityListener(listener);
+        EngineTracing.Sampler = new EngineSampler(TracingHosting.ParseSampler("always_off", null));
+        try
+        {
+            var dropping = PerRecord();
+            output.WriteLine($"ingest handler per record: {without} B without a listener, {dropping} B with a tracer that drops it");
+            Assert.Equal(without, dropping);
+        }
+        finally
+        {
+            EngineTracing.Sampler = null;
+        }
+    }
+
+    private sealed class FakeRef : MinimalActorRef
+    {
+        public override ActorPath Path { get; } = new RootActorPath(new Address("akka", "alloc")) / "fake";
+
+        public override IActorRefProvider Provider => throw new NotSupportedException();
+
+        protected override void TellInternal(object message, IActorRef sender)
+        {
+        }
+    }
+
+    private sealed class FakeSource : IKafkaSourceControl
+    {
+        public IActorRef AckTarget { get; } = new FakeRef();
+
+        public Task Completion => Task.CompletedTask;
+
+        public IReadOnlyCollection<int> AssignedPartitions => [];
+
+        public Task DrainAndShutdownAsync(TimeSpan timeout) => Task.CompletedTask;
+
+        public Task ShutdownAsync() => Task.CompletedTask;
+
+        public long CommittablePosition(int partition) => -1;
+
+        public KafkaSourceStatus Status() => throw new NotSupportedException();
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using Personalization.Actors.Events;
@@ -93,12 +94,23 @@ public sealed class KafkaEventProducer : IDisposable
         _producer.Dispose();
     }
 
-    private static Message<byte[], byte[]> ToMessage(ListeningEvent evt) => new()
+    /// <summary>
+    /// The record of <paramref name="evt"/>. Inside a trace (a POST /events request) while the engine's tracing is on,
+    /// it carries the W3C <c>traceparent</c> of the current span, so the consumer's event span continues the request's
+    /// trace (docs/DESIGN.md, "Traces"); otherwise no headers.
+    /// </summary>
+    private static Message<byte[], byte[]> ToMessage(ListeningEvent evt)
     {
-        Key = Encoding.UTF8.GetBytes(evt.UserId),
-        Value = ListeningEventJson.Serialize(evt),
-        Timestamp = new Timestamp(evt.Timestamp, TimestampType.CreateTime),
-    };
+        var message = new Message<byte[], byte[]>
+        {
+            Key = Encoding.UTF8.GetBytes(evt.UserId),
+            Value = ListeningEventJson.Serialize(evt),
+            Timestamp = new Timestamp(evt.Timestamp, TimestampType.CreateTime),
+        };
+        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C } current && Telemetry.EngineTracing.Source.HasListeners())
+            message.Headers = new Headers { { Telemetry.EngineTracing.TraceParentHeader, Encoding.ASCII.GetBytes(Telemetry.EngineTracing.TraceParentOf(current)) } };
+        return message;
+    }
 
     /// <summary>Counts outstanding deliveries of one batch; completes when the last one is in (after sealing).</summary>
     private sealed class DeliveryBatch

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Akka.Actor;
 using Akka.Event;
 using Confluent.Kafka;
+using Personalization.Actors.Telemetry;
 
 namespace Personalization.Actors.Kafka.Source;
 
@@ -23,6 +25,8 @@ internal sealed class KafkaPollLoop
     private readonly Action<PollEvent> _deliver;
     private readonly IPartitionAssignmentListener? _listener;
     private readonly ILoggingAdapter _log;
+    private readonly IActorRef? _traceSource;
+    private readonly string _spanName;
     private readonly ConcurrentQueue<(int Partition, bool Pause)> _pauseRequests = new();
     private readonly ConcurrentQueue<(int Partition, long Offset)> _seekRequests = new();
     // No spinning: while backpressured this waits and wakes constantly; spinning took ~8 % of a catch-up's CPU samples.
@@ -53,7 +57,7 @@ internal sealed class KafkaPollLoop
     private volatile int[] _assignedSnapshot = [];
 
     public KafkaPollLoop(KafkaSourceSettings settings, CommitBoard board, KafkaSourceMetrics metrics,
-        Action<PollEvent> deliver, IPartitionAssignmentListener? listener, ILoggingAdapter log)
+        Action<PollEvent> deliver, IPartitionAssignmentListener? listener, ILoggingAdapter log, IActorRef? traceSource = null)
     {
         _settings = settings;
         _board = board;
@@ -61,6 +65,8 @@ internal sealed class KafkaPollLoop
         _deliver = deliver;
         _listener = listener;
         _log = log;
+        _traceSource = traceSource;
+        _spanName = "process " + settings.Topic;
         _lowWatermark = settings.MaxBufferedRecords / 2;
         _thread = new Thread(Run) { IsBackground = true, Name = $"kafka-poll:{settings.Topic}:{settings.ClientId}" };
     }
@@ -191,7 +197,7 @@ internal sealed class KafkaPollLoop
         catch (Exception e)
         {
             error = e;
-            _log.Error(e, "Kafka consumer of {0} failed", _settings.Topic);
+            _log.Error(e, "Kafka consumer of {Topic} failed", _settings.Topic);
         }
         finally
         {
@@ -222,13 +228,13 @@ internal sealed class KafkaPollLoop
             .SetErrorHandler((_, e) =>
             {
                 if (e.IsFatal) _fatal = e;
-                _log.Warning("Kafka consumer of {0}: {1}", _settings.Topic, e.Reason);
+                _log.Warning("Kafka consumer of {Topic}: {Reason}", _settings.Topic, e.Reason);
                 _settings.OnClientError?.Invoke(e.Reason);
             })
             .SetLogHandler((_, m) =>
             {
-                if (m.Level <= SyslogLevel.Error) _log.Warning("librdkafka {0}: {1}", m.Facility, m.Message);
-                else if (_log.IsDebugEnabled) _log.Debug("librdkafka {0}: {1}", m.Facility, m.Message);
+                if (m.Level <= SyslogLevel.Error) _log.Warning("librdkafka {Facility}: {Message}", m.Facility, m.Message);
+                else if (_log.IsDebugEnabled) _log.Debug("librdkafka {Facility}: {Message}", m.Facility, m.Message);
             })
             .Build();
 
@@ -270,11 +276,15 @@ internal sealed class KafkaPollLoop
     {
         var room = Math.Min(_settings.MaxFetchBatch, Math.Max(1, _settings.MaxBufferedRecords - (int)Volatile.Read(ref _buffered)));
         var result = Consume(consumer, _settings.PollTimeout);
+        // Per-event spans (EventSpans): asked once per poll; while nothing listens the records carry nothing more.
+        var traced = _traceSource is not null && EngineTracing.Source.HasListeners();
         while (result is not null)
         {
             var message = result.Message;
             _batch.Add(new ConsumedRecord(result.Topic, result.Partition.Value, result.Offset.Value, message.Key, message.Value,
                 message.Timestamp.UnixTimestampMs));
+            if (traced)
+                EventSpans.TryStart(_traceSource!, _spanName, result.Topic, _settings.GroupId, result.Partition.Value, result.Offset.Value, message.Headers);
             if (_batch.Count >= room) break;
             result = Consume(consumer, TimeSpan.Zero);
         }
@@ -307,7 +317,7 @@ internal sealed class KafkaPollLoop
         }
         catch (ConsumeException e) when (!e.Error.IsFatal)
         {
-            _log.Warning("Kafka consume error on {0}: {1}", _settings.Topic, e.Error.Reason);
+            _log.Warning("Kafka consume error on {Topic}: {Reason}", _settings.Topic, e.Error.Reason);
             return null;
         }
     }
@@ -328,7 +338,7 @@ internal sealed class KafkaPollLoop
             }
             catch (KafkaException e)
             {
-                _log.Warning("Kafka seek of {0}[{1}] to {2} failed ({3}); retrying", _settings.Topic, request.Partition, request.Offset, e.Error.Reason);
+                _log.Warning("Kafka seek of {Topic}[{Partition}] to {Offset} failed ({Reason}); retrying", _settings.Topic, request.Partition, request.Offset, e.Error.Reason);
                 _seekRequests.Enqueue(request);
                 return;
             }
@@ -370,7 +380,7 @@ internal sealed class KafkaPollLoop
         }
         catch (KafkaException e)
         {
-            _log.Warning("Kafka pause/resume on {0} failed: {1}", _settings.Topic, e.Error.Reason);
+            _log.Warning("Kafka pause/resume on {Topic} failed: {Reason}", _settings.Topic, e.Error.Reason);
         }
     }
 
@@ -387,7 +397,7 @@ internal sealed class KafkaPollLoop
         catch (KafkaException e)
         {
             // Typically a rebalance in progress; the same offsets are due again next interval.
-            _log.Info("Kafka commit on {0} deferred: {1}", _settings.Topic, e.Error.Reason);
+            _log.Info("Kafka commit on {Topic} deferred: {Reason}", _settings.Topic, e.Error.Reason);
         }
     }
 
@@ -407,7 +417,7 @@ internal sealed class KafkaPollLoop
 
         _assignedSnapshot = [.. _assigned];
         _deliver(new PartitionsAssigned(assigned));
-        _log.Info("Kafka {0}/{1} assigned partitions [{2}]", _settings.Topic, _settings.GroupId, string.Join(",", ids));
+        _log.Info("Kafka {Topic}/{Group} assigned partitions [{Partitions}]", _settings.Topic, _settings.GroupId, string.Join(",", ids));
         Notify(l => l.OnAssigned(ids));
         // New partitions start unpaused; the next loop pauses them if we are backpressured or draining (the
         // assignment itself happens after this callback returns).
@@ -439,13 +449,13 @@ internal sealed class KafkaPollLoop
             }
             catch (KafkaException e)
             {
-                _log.Warning("Kafka commit of revoked partitions of {0} failed: {1}", _settings.Topic, e.Error.Reason);
+                _log.Warning("Kafka commit of revoked partitions of {Topic} failed: {Reason}", _settings.Topic, e.Error.Reason);
             }
         }
 
         _assignedSnapshot = [.. _assigned];
         _deliver(new PartitionsRevoked(ids, lost));
-        _log.Info("Kafka {0}/{1} {2} partitions [{3}]", _settings.Topic, _settings.GroupId, lost ? "lost" : "revoked", string.Join(",", ids));
+        _log.Info("Kafka {Topic}/{Group} {Change} partitions [{Partitions}]", _settings.Topic, _settings.GroupId, lost ? "lost" : "revoked", string.Join(",", ids));
         Notify(l => l.OnRevoked(ids, lost));
     }
 

@@ -3,6 +3,7 @@ using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using Personalization.Actors.Delivery;
+using Personalization.Actors.Telemetry;
 
 namespace Personalization.Actors.Kafka.Source;
 
@@ -42,6 +43,8 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
         private readonly CommitBoard _board = new();
         private readonly PartitionFlow _flow;
         private KafkaPollLoop? _loop;
+        private IActorRef _self = ActorRefs.Nobody;
+        private long _nextSpanSweep;
         private bool _draining;
         private bool _shuttingDown;
         private int _unreleasedCredits;
@@ -61,9 +64,10 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
         public override void PreStart()
         {
             var self = GetStageActor(OnMessage).Ref;
+            _self = self;
             var events = GetAsyncCallback<PollEvent>(OnPollEvent);
             var commands = GetAsyncCallback<SourceCommand>(OnCommand);
-            _loop = new KafkaPollLoop(_settings, _board, _metrics, events, _stage._listener, Log);
+            _loop = new KafkaPollLoop(_settings, _board, _metrics, events, _stage._listener, Log, traceSource: self);
             _control.Attach(commands, self, _loop, _board);
             _loop.Start();
             ScheduleRepeatedly(MetricsTimer, TimeSpan.FromMilliseconds(250));
@@ -73,20 +77,30 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
         {
             _loop?.RequestShutdown();
             UpdateGauges();
+            EventSpans.Abandon(_self, partition: null, fromOffset: 0, "stopped");
         }
 
         protected override void OnTimer(object timerKey)
         {
             if (DrainTimer.Equals(timerKey))
             {
-                Log.Warning("Kafka source {0}: drain timed out with {1} records unacknowledged; committing the acknowledged prefix", _settings.Topic, _flow.InFlight);
+                Log.Warning("Kafka source {Topic}: drain timed out with {InFlight} records unacknowledged; committing the acknowledged prefix", _settings.Topic, _flow.InFlight);
                 ShutdownNow(completeAtOnce: false);
             }
             else
             {
                 UpdateGauges();
                 RewindStalledPartitions();
+                SweepSpans();
             }
+        }
+
+        /// <summary>Spans whose acknowledgement never came (a record dropped on the way) end after a while, as abandoned.</summary>
+        private void SweepSpans()
+        {
+            if (!EventSpans.Active || Environment.TickCount64 < _nextSpanSweep) return;
+            _nextSpanSweep = Environment.TickCount64 + 10_000;
+            EventSpans.Sweep(_self, TimeSpan.FromTicks(Math.Max(TimeSpan.FromMinutes(1).Ticks, 2 * _settings.RedeliveryTimeout.Ticks)));
         }
 
         /// <summary>A partition whose oldest unacknowledged record has not moved for the redelivery timeout is read again.</summary>
@@ -104,8 +118,9 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
         {
             var (from, dropped) = _flow.BeginRewind(partition);
             if (from < 0) return;
-            Log.Warning("Kafka source {0}: reading partition {1} again from offset {2} ({3})", _settings.Topic, partition, from, reason);
+            Log.Warning("Kafka source {Topic}: reading partition {Partition} again from offset {Offset} ({Reason})", _settings.Topic, partition, from, reason);
             _metrics.Rewinds(reason).Inc();
+            EventSpans.Abandon(_self, partition, from, "rewound");
             if (dropped > 0) _loop!.ReleaseCredits(dropped);
             _loop!.RequestSeek(partition, from);
         }
@@ -137,6 +152,7 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
             }
 
             if (args.Message is not EventsDurable durable) return;
+            if (EventSpans.Active) EventSpans.Durable(_self, durable.Partition, durable.Offsets);
             var outcome = _flow.Ack(durable.Partition, durable.Offsets); // revoked meanwhile: ignored, the next owner re-reads
             if (outcome.Accepted == 0) return;
             _metrics.Acked.Inc(outcome.Accepted);
@@ -166,7 +182,12 @@ internal sealed class KafkaSourceStage(KafkaSourceSettings settings, IPartitionA
                     foreach (var (partition, epoch) in assigned.Partitions) ReleaseDropped(_flow.Assign(partition, epoch));
                     break;
                 case PartitionsRevoked revoked:
-                    foreach (var partition in revoked.Partitions) ReleaseDropped(_flow.Revoke(partition));
+                    foreach (var partition in revoked.Partitions)
+                    {
+                        ReleaseDropped(_flow.Revoke(partition));
+                        EventSpans.Abandon(_self, partition, fromOffset: 0, "revoked");
+                    }
+
                     if (_draining && _flow.InFlight == 0) ShutdownNow(completeAtOnce: false);
                     break;
                 case PartitionRewound rewound:
