@@ -47,13 +47,18 @@ public sealed class InferenceBatcher : IModelRuntime, IAsyncDisposable
         _linger = options.Linger;
         _steps = new RequestQueue<StepRequest>(options.StepQueueCapacity);
         _scores = new RequestQueue<TopKRequest>(options.ScoreQueueCapacity);
+        var scoringPath = "ONNX Runtime score graph";
         if (options.QuantizedScoring && QuantizedTopK.IsSupported)
         {
-            if (LinearItemScores.TryRead(model, out var notLinear) is { } table) _quantized = new QuantizedTopK(table);
-            else ScoringPath = notLinear;
+            if (LinearItemScores.TryRead(model, out var notLinear) is { } table)
+            {
+                _quantized = new QuantizedTopK(table);
+                scoringPath = "int8 scan + exact fp32 re-score (linear score graph)";
+            }
+            else scoringPath += ": " + notLinear;
         }
 
-        ScoringPath = _quantized is not null ? "int8 scan + exact fp32 re-score (linear score graph)" : ScoringPath ?? "ONNX Runtime score graph";
+        ScoringPath = scoringPath;
         _stepMetrics = new InferenceMetrics(Name, Version, "step");
         _scoreMetrics = new InferenceMetrics(Name, Version, "score");
         StartThread(StepLoop, "step", options.StepThreadNice);

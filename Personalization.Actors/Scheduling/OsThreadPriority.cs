@@ -26,20 +26,7 @@ public static partial class OsThreadPriority
     }
 
     /// <summary>The process's nice value (its main thread's, which the threads it starts inherit), or null where it cannot be read.</summary>
-    public static int? ProcessNice()
-    {
-        if (!OperatingSystem.IsLinux()) return null;
-        try
-        {
-            Marshal.SetLastPInvokeError(0);
-            var nice = GetPriority(PrioProcess, Environment.ProcessId);
-            return nice == -1 && Marshal.GetLastPInvokeError() != 0 ? null : nice;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return null;
-        }
-    }
+    public static int? ProcessNice() => NiceOf(thread: false);
 
     /// <summary>Sets the calling thread's nice value (0 normal, up to 19 lowest). False where unsupported (not Linux) or refused.</summary>
     public static bool SetCurrentThreadNice(int nice)
@@ -58,13 +45,17 @@ public static partial class OsThreadPriority
     }
 
     /// <summary>The calling thread's nice value, or null where it cannot be read.</summary>
-    public static int? CurrentThreadNice()
+    public static int? CurrentThreadNice() => NiceOf(thread: true);
+
+    // getpriority returns -1 both as a value and as the error: errno tells them apart.
+    private static int? NiceOf(bool thread)
     {
         if (!OperatingSystem.IsLinux()) return null;
         try
         {
+            var who = thread ? GetTid() : Environment.ProcessId;
             Marshal.SetLastPInvokeError(0);
-            var nice = GetPriority(PrioProcess, GetTid());
+            var nice = GetPriority(PrioProcess, who);
             return nice == -1 && Marshal.GetLastPInvokeError() != 0 ? null : nice;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
