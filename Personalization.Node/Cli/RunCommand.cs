@@ -49,11 +49,23 @@ public static class RunCommand
 
             // Only here, where the process is the node: the budget's guard ends the process (in-process nodes of the
             // tests and tools share theirs).
-            await using var app = EngineHost.Build(options, b =>
+            WebApplication app;
+            try
             {
-                b.Services.AddSingleton<ShutdownBudget>();
-                b.Services.AddHostedService(sp => sp.GetRequiredService<ShutdownBudget>());
-            });
+                app = EngineHost.Build(options, b =>
+                {
+                    b.Services.AddSingleton<ShutdownBudget>();
+                    b.Services.AddHostedService(sp => sp.GetRequiredService<ShutdownBudget>());
+                });
+            }
+            catch (ArgumentException e)
+            {
+                // Settings outside the "Personalization" section: Logging:Format, OTEL_* (a sampler, an endpoint).
+                Console.Error.WriteLine($"run: {e.Message}");
+                return 2;
+            }
+
+            await using var _ = app;
             // The budget starts with the signal itself (the host's stopping event comes only after Akka's part).
             using var armOnSignal = ct.Register(app.Services.GetRequiredService<ShutdownBudget>().Arm);
             await app.RunAsync(ct);

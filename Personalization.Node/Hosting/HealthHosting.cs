@@ -107,7 +107,8 @@ public static class HealthHosting
 
 /// <summary>
 /// One log line when a check changes status (not one per probe): "Health check kafka is now Healthy: consuming 6
-/// partitions". The first observation of a healthy check is not news and is not logged.
+/// partitions". A check's first observation is logged only when it is not healthy, and as information (a node starts
+/// not ready); later changes to unhealthy or degraded are warnings.
 /// </summary>
 internal sealed class HealthChanges(ILogger<HealthChanges> logger)
 {
@@ -115,8 +116,15 @@ internal sealed class HealthChanges(ILogger<HealthChanges> logger)
 
     public void Observe(string check, HealthStatus status, string detail)
     {
-        var previous = _last.GetValueOrDefault(check, HealthStatus.Healthy);
+        var first = !_last.TryGetValue(check, out var previous);
         _last[check] = status;
+        if (first)
+        {
+            // A node starts not ready: its first view of each check is information, not a warning.
+            if (status != HealthStatus.Healthy) logger.LogInformation("Health check {Check} is {Status}: {Detail}", HealthHosting.ShownName(check), status, detail);
+            return;
+        }
+
         if (previous == status) return;
         var level = status == HealthStatus.Healthy ? LogLevel.Information : LogLevel.Warning;
         logger.Log(level, "Health check {Check} is now {Status}: {Detail}", HealthHosting.ShownName(check), status, detail);

@@ -175,6 +175,7 @@ public sealed class KafkaIngestService(
     public (bool Ready, string Detail) Check() => (_ingest, Control) switch
     {
         (null, _) => (false, _starting.IsFaulted ? $"failed to start: {_starting.Exception!.InnerException!.Message}" : "starting"),
+        ({ RestartCount: 0, LastError: null }, null) => (false, "starting the consumer"),
         ({ } i, null or { StreamCompletion.IsCompleted: true }) => (false, $"restarting after a failure ({i.RestartCount} restarts; last: {i.LastError})"),
         _ when !_joined => (false, $"joining consumer group {options.Kafka.GroupId} at {options.Kafka.BootstrapServers}"
             + (_lastClientError is { } error ? $"; last client error: {error}" : "")),

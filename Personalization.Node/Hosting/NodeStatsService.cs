@@ -68,7 +68,7 @@ public sealed class NodeStatsService(ActorSystem system, IRequiredActor<UserShar
                 logger.LogDebug("Node stats sample failed: {Reason}", e.Message);
             }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        while (await timer.TickOrStopAsync(stoppingToken).ConfigureAwait(false));
     }
 
     private async Task SampleAsync(IActorRef shardRegion, CancellationToken ct)

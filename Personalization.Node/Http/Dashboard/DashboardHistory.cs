@@ -46,6 +46,6 @@ public sealed class DashboardHistory(IServiceProvider services, ILogger<Dashboar
                 log.LogDebug(e, "Dashboard sample skipped");
             }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        while (await timer.TickOrStopAsync(stoppingToken).ConfigureAwait(false));
     }
 }
