@@ -15,12 +15,12 @@ namespace Personalization.Actors.Model;
 /// </summary>
 public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
 {
-    private sealed record Snapshot(IModelRuntime? Current, ModelVariant[] Variants, string Salt);
+    private sealed record Snapshot(IModelRuntime? Current, ModelVariant[] Variants, string Salt, Experiments.BucketMap? Buckets);
 
     private readonly Func<string, IModelRuntime> _open;
     private readonly Lock _changeLock = new();
     private readonly List<Task> _retiring = [];
-    private volatile Snapshot _snapshot = new(null, [], "ab");
+    private volatile Snapshot _snapshot = new(null, [], "ab", null);
     private bool _disposed;
 
     /// <param name="open">Opens and fully validates a folder; default: <see cref="InferenceBatcher.Open"/> with default options.</param>
@@ -44,6 +44,9 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
     public bool HasModel => _snapshot.Current is not null;
 
     public IReadOnlyList<ModelVariant> Variants => _snapshot.Variants;
+
+    /// <summary>The share of users each variant gets, in variant order (empty when no experiment runs).</summary>
+    public IReadOnlyList<double> VariantShares => _snapshot is { Buckets: { } b, Variants: { Length: > 0 } v } ? b.Shares(v.Length) : [];
 
     /// <summary>Validates and opens the folder, then makes it current; the previous current model is retired.</summary>
     public IModelRuntime Load(string folderPath)
@@ -82,9 +85,11 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
     /// <summary>
     /// Replaces the A/B variants. Every folder is loaded and validated first: one bad folder refuses the whole set
     /// and nothing changes. Weights are relative (need not sum to 1). <paramref name="salt"/> names the experiment:
-    /// the same salt keeps each user in the same bucket, a new one reshuffles.
+    /// the same salt keeps each user in the same bucket, a new one reshuffles. <paramref name="buckets"/> is the
+    /// assignment itself when an experiment keeps one (<see cref="Experiments.BucketMap"/>); without it, buckets are
+    /// split by weight in variant order.
     /// </summary>
-    public void SetVariants(IReadOnlyList<VariantSpec> variants, string salt = "ab")
+    public void SetVariants(IReadOnlyList<VariantSpec> variants, string salt = "ab", Experiments.BucketMap? buckets = null)
     {
         ArgumentNullException.ThrowIfNull(variants);
         ArgumentException.ThrowIfNullOrEmpty(salt);
@@ -106,29 +111,35 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
             throw;
         }
 
-        var total = variants.Sum(v => v.Weight);
+        var map = buckets ?? Experiments.BucketMap.Allocate([.. variants.Select(v => v.Weight)]);
         var table = new ModelVariant[variants.Count];
-        double cumulative = 0;
-        var first = 0;
-        for (var i = 0; i < table.Length; i++)
-        {
-            cumulative += variants[i].Weight;
-            var end = i == table.Length - 1 ? VariantAssignment.Buckets : (int)Math.Round(cumulative / total * VariantAssignment.Buckets);
-            table[i] = new ModelVariant(variants[i].Name, variants[i].Weight, first, end, opened[i]);
-            first = end;
-        }
+        for (var i = 0; i < table.Length; i++) table[i] = new ModelVariant(variants[i].Name, variants[i].Weight, i, opened[i]);
 
-        SwapVariants(table, salt);
+        SwapVariants(table, salt, map);
+    }
+
+    /// <summary>
+    /// New assignment for the same variants (an experiment's weights changed): no model is reloaded, users whose
+    /// bucket changed variant get the other variant's model at their next event or query.
+    /// </summary>
+    public void Reassign(string salt, Experiments.BucketMap buckets)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(salt);
+        lock (_changeLock)
+        {
+            if (_snapshot.Variants.Length == 0) throw new InvalidOperationException("no variants to reassign");
+            _snapshot = _snapshot with { Salt = salt, Buckets = buckets };
+        }
     }
 
     /// <summary>Ends the experiment: every user gets <see cref="Current"/>; variant models are retired.</summary>
-    public void ClearVariants() => SwapVariants([], _snapshot.Salt);
+    public void ClearVariants() => SwapVariants([], _snapshot.Salt, null);
 
     /// <summary>The variant of <paramref name="userId"/>, or null when no experiment runs.</summary>
     public ModelVariant? VariantFor(string userId)
     {
         var snapshot = _snapshot;
-        return snapshot.Variants.Length == 0 ? null : Find(snapshot.Variants, VariantAssignment.BucketOf(userId, snapshot.Salt));
+        return snapshot.Variants.Length == 0 ? null : Find(snapshot, userId);
     }
 
     /// <summary>The model that serves <paramref name="userId"/>: its variant's, else the current one.</summary>
@@ -136,7 +147,7 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
     {
         var snapshot = _snapshot;
         if (snapshot.Variants.Length == 0) return snapshot.Current ?? throw new InvalidOperationException("no model has been loaded");
-        var variant = Find(snapshot.Variants, VariantAssignment.BucketOf(userId, snapshot.Salt));
+        var variant = Find(snapshot, userId);
         return variant.OwnRuntime ?? snapshot.Current ?? throw new InvalidOperationException(
             $"variant {variant.Name} follows the current model, but no model has been loaded");
     }
@@ -149,7 +160,7 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
             if (_disposed) return;
             _disposed = true;
             snapshot = _snapshot;
-            _snapshot = new Snapshot(null, [], snapshot.Salt);
+            _snapshot = new Snapshot(null, [], snapshot.Salt, null);
         }
 
         var all = snapshot.Variants.Select(v => v.OwnRuntime).Append(snapshot.Current);
@@ -165,17 +176,10 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
         lock (_retiring) return Task.WhenAll(_retiring.ToArray());
     }
 
-    private static ModelVariant Find(ModelVariant[] variants, int bucket)
-    {
-        foreach (var variant in variants)
-        {
-            if (bucket < variant.EndBucket) return variant;
-        }
+    private static ModelVariant Find(Snapshot snapshot, string userId) =>
+        snapshot.Variants[snapshot.Buckets!.VariantAt(VariantAssignment.BucketOf(userId, snapshot.Salt))];
 
-        return variants[^1];
-    }
-
-    private void SwapVariants(ModelVariant[] table, string salt)
+    private void SwapVariants(ModelVariant[] table, string salt, Experiments.BucketMap? buckets)
     {
         ModelVariant[] previous;
         lock (_changeLock)
@@ -187,7 +191,7 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
             }
 
             previous = _snapshot.Variants;
-            _snapshot = _snapshot with { Variants = table, Salt = salt };
+            _snapshot = _snapshot with { Variants = table, Salt = salt, Buckets = buckets };
             foreach (var variant in previous) Retire(variant.OwnRuntime);
         }
 

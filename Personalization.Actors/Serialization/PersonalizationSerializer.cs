@@ -58,6 +58,7 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
             Offset = e.Delivery.Offset,
             AckTo = e.Delivery.AckTo is null ? string.Empty : Akka.Serialization.Serialization.SerializedActorPath(e.Delivery.AckTo),
             PreviousOffsetPlusOne = e.Delivery.PreviousOffset + 1,
+            RecommendationId = e.RecommendationId ?? string.Empty,
         }.ToByteArray(),
         RedeliveryNeeded r => new RedeliveryNeededProto { Partition = r.Partition }.ToByteArray(),
         EventsDurable d => ToProto(d).ToByteArray(),
@@ -90,7 +91,8 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
 
     private ApplyEvent FromProto(ApplyEventProto p) => new(
         p.UserId, p.ItemId, (EventType)p.Type, p.Timestamp,
-        new DeliveryTag(p.Partition, p.Offset, p.PreviousOffsetPlusOne - 1, p.AckTo.Length == 0 ? null : system.Provider.ResolveActorRef(p.AckTo)));
+        new DeliveryTag(p.Partition, p.Offset, p.PreviousOffsetPlusOne - 1, p.AckTo.Length == 0 ? null : system.Provider.ResolveActorRef(p.AckTo)),
+        p.RecommendationId.Length == 0 ? null : p.RecommendationId);
 
     private static EventsDurableProto ToProto(EventsDurable d)
     {

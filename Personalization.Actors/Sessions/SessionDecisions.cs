@@ -41,6 +41,9 @@ public sealed record PublishServingView : SessionDecision
     public static readonly PublishServingView Instance = new();
 }
 
+/// <summary>An experiment observation (an impression's outcome, an attributed play): counted by the node's tally.</summary>
+public sealed record RecordExperimentSignal(Experiments.ExperimentSignal Signal) : SessionDecision;
+
 /// <summary>Everything applied is durable and nothing is in flight: stop the actor.</summary>
 public sealed record StopSession : SessionDecision
 {

@@ -14,7 +14,8 @@ public interface IUserMessage
 /// One consumed event for a user, with where it sits in Kafka (<see cref="Delivery"/>: duplicates and lost predecessors
 /// are recognised by it, and the acknowledgement goes back by it once the checkpoint covering the event is durable).
 /// </summary>
-public sealed record ApplyEvent(string UserId, string ItemId, EventType Type, long Timestamp, DeliveryTag Delivery) : IUserMessage
+/// <param name="RecommendationId">The answer the event came from, when its producer said (attribution to an experiment variant).</param>
+public sealed record ApplyEvent(string UserId, string ItemId, EventType Type, long Timestamp, DeliveryTag Delivery, string? RecommendationId = null) : IUserMessage
 {
     /// <summary>An event with no Kafka position (tests, tools).</summary>
     public ApplyEvent(string userId, string itemId, EventType type, long timestamp)

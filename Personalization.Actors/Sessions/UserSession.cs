@@ -35,6 +35,7 @@ public sealed class UserSession
     private Queue<ApplyEvent>? _waiting;
     private List<WaitingQuery>? _queries;
     private Ranking? _ranking;
+    private Experiments.ImpressionLedger? _impressions; // only users who were shown an experiment's answer
     private int _eventsSinceCheckpoint;
     private int _checkpointsInFlight;
     private bool _checkpointScheduled;
@@ -200,6 +201,7 @@ public sealed class UserSession
             Record.Apply(model.Vocabulary.Intern(evt.ItemId), evt.Type, evt.Timestamp, evt.Partition, evt.Offset);
             _delivery.Applied(evt.Delivery);
             EngineMetrics.Freshness.Observe(Math.Max(0, nowMs - evt.Timestamp) / 1000.0);
+            _impressions?.Applied(evt, _settings.AttributionWindow, decide);
         }
 
         EngineMetrics.EventsApplied.Inc(events.Count);
@@ -280,6 +282,12 @@ public sealed class UserSession
         if (_eventsSinceCheckpoint > 0 || (_delivery.HasWaitingAcks && _checkpointsInFlight == 0)) Checkpoint(decide);
         if (_checkpointsInFlight == 0) decide.Add(StopSession.Instance);
     }
+
+    // ---- experiments ----------------------------------------------------------------------------------------------
+
+    /// <summary>A node served this user an experiment's answer: the next play scores it.</summary>
+    public void ImpressionArrived(Experiments.ImpressionServed impression, List<SessionDecision> decide) =>
+        (_impressions ??= new Experiments.ImpressionLedger()).Served(impression, Record, decide);
 
     // ---- queries --------------------------------------------------------------------------------------------------
 

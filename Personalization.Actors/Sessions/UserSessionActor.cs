@@ -25,6 +25,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
     private readonly Address _selfAddress = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
     private readonly UserSession _session;
     private readonly ServingBoard? _board;
+    private Experiments.ExperimentTally? _tally;
     private ServingView? _published;
 
     // Pending timers: the message each one will deliver (null: none). Not IWithTimers, whose TimerScheduler and its
@@ -114,6 +115,9 @@ public sealed class UserSessionActor : UntypedPersistentActor
                 if (failed.Cause is not ObjectDisposedException) Log.Warning(failed.Cause, "Ranking for user {UserId} failed", _session.UserId);
                 _session.RankingFailed(failed.Cause, failed.Model, Model, Now, decide);
                 break;
+            case Experiments.ImpressionServed impression:
+                _session.ImpressionArrived(impression, decide);
+                break;
             case GetSession:
                 Sender.Tell(_session.View());
                 break;
@@ -180,6 +184,9 @@ public sealed class UserSessionActor : UntypedPersistentActor
                     break;
                 case PublishServingView:
                     Publish();
+                    break;
+                case RecordExperimentSignal signal:
+                    (_tally ??= Experiments.ExperimentTally.For(Context.System)).Record(signal.Signal);
                     break;
                 case StopSession:
                     Context.Stop(Self);

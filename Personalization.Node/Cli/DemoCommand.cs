@@ -56,6 +56,7 @@ public static class DemoCommand
             options.Sessions.CheckpointIntervalSeconds = 1;
             broker.CreateTopic(options.Kafka.Topic, partitions);
             broker.CreateTopic(options.Kafka.DeadLetterTopic, 1);
+            broker.CreateTopic(options.Experiments.ImpressionsTopic, partitions);
 
             // The demo's own output is the progress and the answers: the engine logs warnings only.
             await using var app = EngineHost.Build(options, b => b.Logging.SetMinimumLevel(LogLevel.Warning));

@@ -33,6 +33,7 @@ public static class EngineHost
         builder.Services.AddNodeHealth(options);
         builder.Services.AddModelRegistry(options.Model, options.Serving.IngestNice);
         builder.Services.AddServingLane();
+        builder.Services.AddExperiments(options);
         builder.Services.AddKafkaIngest(options);
         builder.Services.AddHostedService<NodeStatsService>();
         builder.Services.AddSingleton<DashboardHistory>();
@@ -40,7 +41,7 @@ public static class EngineHost
         builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) =>
         {
             akka.AddSetup(new AkkaLogBridgeSetup(services.GetRequiredService<ILoggerFactory>()));
-            akka.WithEngine(options);
+            akka.WithEngine(options).WithExperiments();
         });
         configure?.Invoke(builder);
 
@@ -110,6 +111,7 @@ public static class EngineHost
                 CheckpointInterval = TimeSpan.FromSeconds(sessions.CheckpointIntervalSeconds),
                 CheckpointEveryEvents = sessions.CheckpointEveryEvents,
                 IdleTimeout = TimeSpan.FromSeconds(sessions.IdleTimeoutSeconds),
+                AttributionWindow = TimeSpan.FromMinutes(options.Experiments.AttributionWindowMinutes),
             });
     }
 

@@ -5,6 +5,7 @@ using Personalization.Actors.Model;
 using Personalization.Actors.Serving;
 using Personalization.Actors.Sessions;
 using Personalization.Actors.Sharding;
+using Personalization.Node.Experiments;
 using Personalization.Node.Hosting;
 
 namespace Personalization.Node.Http;
@@ -19,33 +20,19 @@ public static class UserEndpoints
     {
         app.MapGet("/users/{userId}/recommendations", async (
             string userId, string? k, IRequiredActor<UserShardRegion> region, ServingLane lane, LastAnswers lastAnswers, IModelProvider models,
-            NodeOptions options, HttpContext http, CancellationToken ct) =>
+            ExperimentAnswers experiments, NodeOptions options, HttpContext http, CancellationToken ct) =>
         {
+            var started = TimeProvider.System.GetTimestamp();
             if (ValidateUser(userId) is { } bad) return bad;
-            var count = 10;
-            if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count < 1 || count > MaxK))
+            var requested = 10;
+            if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out requested) || requested < 1 || requested > MaxK))
                 return Error(StatusCodes.Status400BadRequest, $"k must be an integer from 1 to {MaxK}, got \"{ReasonText.Quote(k)}\"");
+            var assignment = experiments.Assign(userId);
+            var count = assignment.KFor(requested);
             using var span = QueryTracing.Start(http, userId, count);
-            // A user who lives on this node is answered from its serving view, off its actor; others by their actor.
-            if (await lane.TryAnswerAsync(userId, count, ct) is { } served)
-            {
-                lastAnswers.Remember(served, Environment.TickCount64);
-                QueryTracing.Answered(span, served, null);
-                return Results.Json(Dto(served, count, null), ApiJsonContext.Default.RecommendationsDto);
-            }
-
-            var budget = TimeSpan.FromMilliseconds(options.Http.QueryTimeoutMs);
-            var answer = await AskUser<Recommendations>(region, new GetRecommendations(userId, count), ct, budget);
-            if (answer.Value is { } live)
-            {
-                lastAnswers.Remember(live, Environment.TickCount64);
-                QueryTracing.Answered(span, live, null);
-                return Results.Json(Dto(live, count, null), ApiJsonContext.Default.RecommendationsDto);
-            }
-
-            span?.SetTag("personalization.degraded", answer.Why);
-            return DegradedAnswers.For(userId, count, answer.Why!, lastAnswers, models) is { } degraded
-                ? Results.Json(degraded, ApiJsonContext.Default.RecommendationsDto)
+            var answer = await AnswerAsync(userId, count, region, lane, lastAnswers, models, options, span, ct);
+            return answer.Dto is { } dto
+                ? Results.Json(experiments.Served(assignment, dto, started), ApiJsonContext.Default.RecommendationsDto)
                 : answer.Error!;
         }).RequireRateLimiting(HttpApiHosting.PublicPolicy);
 
@@ -61,6 +48,31 @@ public static class UserEndpoints
     }
 
     internal static IResult Error(int status, string message) => ApiProblems.Problem(status, message);
+
+    /// <summary>
+    /// The user's ranked list: a user who lives on this node from its serving view, off its actor; others by their
+    /// actor; when the actor cannot answer in the query budget, a degraded answer that says why (or the error).
+    /// </summary>
+    private static async Task<(RecommendationsDto? Dto, IResult? Error)> AnswerAsync(
+        string userId, int count, IRequiredActor<UserShardRegion> region, ServingLane lane, LastAnswers lastAnswers, IModelProvider models,
+        NodeOptions options, System.Diagnostics.Activity? span, CancellationToken ct)
+    {
+        if (await lane.TryAnswerAsync(userId, count, ct) is { } served) return (Live(served), null);
+
+        var budget = TimeSpan.FromMilliseconds(options.Http.QueryTimeoutMs);
+        var answer = await AskUser<Recommendations>(region, new GetRecommendations(userId, count), ct, budget);
+        if (answer.Value is { } live) return (Live(live), null);
+
+        span?.SetTag("personalization.degraded", answer.Why);
+        return DegradedAnswers.For(userId, count, answer.Why!, lastAnswers, models) is { } degraded ? (degraded, null) : (null, answer.Error);
+
+        RecommendationsDto Live(Recommendations r)
+        {
+            lastAnswers.Remember(r, Environment.TickCount64);
+            QueryTracing.Answered(span, r, null);
+            return Dto(r, count, null);
+        }
+    }
 
     internal static SessionDto SessionDtoOf(SessionView v) => new(
         v.UserId,
