@@ -41,7 +41,7 @@ public static class EngineHost
         builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) =>
         {
             akka.AddSetup(new AkkaLogBridgeSetup(services.GetRequiredService<ILoggerFactory>()));
-            akka.WithEngine(options).WithExperiments();
+            akka.WithEngine(options).WithExperiments(options);
         });
         configure?.Invoke(builder);
 

@@ -27,11 +27,29 @@ public static class ExperimentHosting
         return services;
     }
 
-    /// <summary>The node's <see cref="ExperimentReplicator"/> ("/user/experiments").</summary>
-    public static AkkaConfigurationBuilder WithExperiments(this AkkaConfigurationBuilder akka) =>
-        akka.WithActors((system, registry, resolver) =>
+    /// <summary>
+    /// The node's <see cref="ExperimentReplicator"/> ("/user/experiments"), and the replicated experiment keys kept
+    /// durably (<see cref="SqliteDurableStore"/>) under <see cref="NodeOptions.ExperimentOptions.DataDirectory"/> (a directory per node and
+    /// remoting port): a cluster restarted as a whole serves the same experiments and keeps their counts.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithExperiments(this AkkaConfigurationBuilder akka, NodeOptions options) =>
+        akka.AddHocon(DurableHocon(options.Experiments), HoconAddMode.Prepend).WithActors((system, registry, resolver) =>
         {
             var directory = resolver.GetService<ExperimentDirectory>();
             registry.Register<ExperimentReplicator>(system.ActorOf(ExperimentReplicator.PropsFor(directory, ExperimentTally.For(system)), "experiments"));
         });
+
+    internal static string DurableHocon(NodeOptions.ExperimentOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.DataDirectory)) return "akka.cluster.distributed-data.durable.keys = []";
+        // Ends in "ddata": the store names its file after the system and the remoting port, so nodes sharing a disk do not share it.
+        var dir = Path.Combine(Path.GetFullPath(options.DataDirectory), "ddata").Replace("\\", "/");
+        return $$"""
+            akka.cluster.distributed-data.durable {
+              keys = ["experiments", "experiment-counters-*", "experiment-items-*"]
+              store-actor-class = "Personalization.Actors.Experiments.SqliteDurableStore, Personalization.Actors"
+              sqlite.dir = "{{dir}}"
+            }
+            """;
+    }
 }

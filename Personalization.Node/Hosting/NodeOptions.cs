@@ -41,6 +41,13 @@ public sealed class NodeOptions
         /// <summary>False: no impression records (answers still carry recommendation ids; experiments still measure).</summary>
         public bool Impressions { get; set; } = true;
 
+        /// <summary>
+        /// Where the node keeps its replica of the experiments and their counts (a SQLite file), so a whole cluster restarted
+        /// keeps them; give it a volume that outlives the pod. Empty: memory only (the other nodes' replicas still
+        /// restore a restarted node).
+        /// </summary>
+        public string DataDirectory { get; set; } = "data";
+
         /// <summary>A user's first play within this many minutes after an experiment's answer scores that answer.</summary>
         public double AttributionWindowMinutes { get; set; } = 30;
     }

@@ -16,6 +16,37 @@ public sealed class ExperimentReplicationTests(PostgresFixture postgres, EngineT
     private static readonly TimeSpan Spread = TimeSpan.FromSeconds(20);
 
     [Fact]
+    public async Task A_node_restarted_alone_serves_the_experiment_and_its_counts_from_its_durable_replica()
+    {
+        var topic = context.CreateTopic(2);
+        var options = TestNode.CreateOptions(context.Broker.BootstrapServers, topic, 2, "sqlite", EngineTestContext.SqliteConnectionString());
+        options.Cluster.Port = Node.Hosting.FreePorts.Next(); // the replica's directory is named after the remoting port
+        options.Experiments.Impressions = false;
+        await using (var first = await TestNode.StartAsync(options))
+        {
+            var created = await first.Http.PostAsJsonAsync("/admin/experiments", new CreateExperimentRequest(
+                "durable", "ab", [new VariantRequest("control", 3, null, 5), new VariantRequest("other", 1, null, 3)], null, null, null, null),
+                ExperimentJsonContext.Default.CreateExperimentRequest);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await first.Http.PostAsync("/admin/experiments/durable/start", null)).StatusCode);
+            await first.Http.GetFromJsonAsync("/users/durable-1/recommendations", ApiJsonContext.Default.RecommendationsDto);
+            await Eventually.AssertAsync(async () =>
+                Assert.Equal(1, (await first.Http.GetFromJsonAsync("/admin/experiments/durable/report", ExperimentJsonContext.Default.ExperimentReportDto))!.Variants.Sum(v => v.Impressions)));
+            await first.StopAsync();
+        }
+
+        await using var second = await TestNode.StartAsync(options);
+        await Eventually.AssertAsync(async () =>
+        {
+            var shown = await second.Http.GetFromJsonAsync("/admin/experiments/durable", ExperimentJsonContext.Default.ExperimentDto);
+            Assert.True(shown!.Live);
+            Assert.Equal([0.75, 0.25], shown.Variants.Select(v => v.Share));
+        }, Spread);
+        var report = (await second.Http.GetFromJsonAsync("/admin/experiments/durable/report", ExperimentJsonContext.Default.ExperimentReportDto))!;
+        Assert.Equal(1, report.Variants.Sum(v => v.Impressions));
+    }
+
+    [Fact]
     public async Task An_experiment_started_on_one_node_assigns_every_user_alike_on_every_node_and_is_reported_from_any()
     {
         var topic = context.CreateTopic(LocalClusterHarness.Partitions);
