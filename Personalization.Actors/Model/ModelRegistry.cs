@@ -12,15 +12,20 @@ namespace Personalization.Actors.Model;
 /// to the new one (reset, or replay recent items). Keeping old versions alive while referenced would need leases
 /// from every actor and could pin a model (its memory and threads) for as long as one idle actor lives.
 /// </para>
+/// <para>
+/// Companions (<see cref="SetCompanions"/>) are models whose state the sessions of some users keep beside the one that
+/// serves them, for interleaving and shadow scoring (docs/DESIGN.md, "The user session"). They are part of the same
+/// snapshot, swapped and retired the same way.
+/// </para>
 /// </summary>
 public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
 {
-    private sealed record Snapshot(IModelRuntime? Current, ModelVariant[] Variants, string Salt, Experiments.BucketMap? Buckets);
+    private sealed record Snapshot(IModelRuntime? Current, ModelVariant[] Variants, string Salt, Experiments.BucketMap? Buckets, CompanionTable Companions);
 
     private readonly Func<string, IModelRuntime> _open;
     private readonly Lock _changeLock = new();
     private readonly List<Task> _retiring = [];
-    private volatile Snapshot _snapshot = new(null, [], "ab", null);
+    private volatile Snapshot _snapshot = new(null, [], "ab", null, CompanionTable.Empty);
     private bool _disposed;
 
     /// <param name="open">Opens and fully validates a folder; default: <see cref="InferenceBatcher.Open"/> with default options.</param>
@@ -152,6 +157,75 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
             $"variant {variant.Name} follows the current model, but no model has been loaded");
     }
 
+    /// <summary>The companions loaded now (<see cref="SetCompanions"/>).</summary>
+    public IReadOnlyList<ModelCompanion> Companions => _snapshot.Companions.Companions;
+
+    /// <summary>
+    /// Replaces the companions: every folder is loaded and validated first, and one bad folder or definition refuses
+    /// the whole set (nothing changes); an empty list ends them all. The companions replaced are retired (a session
+    /// stepping one gets <see cref="ObjectDisposedException"/>, drops that state and rebuilds it on its next batch).
+    /// Refused: more than <see cref="CompanionTable.MaxCompanions"/>, names that are empty or not unique, a user range
+    /// outside [0, 1) or empty, two companions of the same model name and version (a session keeps one state per model).
+    /// </summary>
+    public void SetCompanions(IReadOnlyList<CompanionSpec> companions)
+    {
+        ArgumentNullException.ThrowIfNull(companions);
+        if (companions.Count > CompanionTable.MaxCompanions)
+            throw new ArgumentException($"at most {CompanionTable.MaxCompanions} companions, got {companions.Count}", nameof(companions));
+        foreach (var c in companions)
+        {
+            if (string.IsNullOrEmpty(c.Name)) throw new ArgumentException("a companion needs a name", nameof(companions));
+            if (string.IsNullOrEmpty(c.Path)) throw new ArgumentException($"companion {c.Name} needs a model folder", nameof(companions));
+            if (c.Salt is { Length: 0 }) throw new ArgumentException($"companion {c.Name}: the salt must not be empty", nameof(companions));
+            if (!(c.From >= 0 && c.From < c.To && c.To <= 1))
+                throw new ArgumentException($"companion {c.Name}: the users' range [{c.From}, {c.To}) must lie in [0, 1] and not be empty", nameof(companions));
+        }
+
+        if (companions.Select(c => c.Name).Distinct(StringComparer.Ordinal).Count() != companions.Count)
+            throw new ArgumentException("companion names must be unique", nameof(companions));
+
+        var opened = new List<IModelRuntime>();
+        try
+        {
+            foreach (var c in companions) opened.Add(_open(c.Path));
+        }
+        catch
+        {
+            Telemetry.ModelMetrics.LoadFailed();
+            foreach (var runtime in opened) Retire(runtime);
+            throw;
+        }
+
+        var keys = opened.Select(ModelKey.Of).ToArray();
+        if (keys.Distinct().Count() != keys.Length)
+        {
+            foreach (var runtime in opened) Retire(runtime);
+            var twice = keys.GroupBy(k => k).First(g => g.Count() > 1).Key;
+            throw new ArgumentException($"two companions are model {twice}: a session keeps one state per model name and version", nameof(companions));
+        }
+
+        var table = new ModelCompanion[companions.Count];
+        for (var i = 0; i < table.Length; i++)
+        {
+            var c = companions[i];
+            var first = (int)Math.Round(c.From * VariantAssignment.Buckets);
+            var end = (int)Math.Round(c.To * VariantAssignment.Buckets);
+            table[i] = new ModelCompanion(c.Name, c.Salt ?? c.Name, first, Math.Max(end, first + 1), opened[i]);
+        }
+
+        SwapCompanions(new CompanionTable(table));
+    }
+
+    /// <summary>Ends every companion: no session keeps another state any more; the companion models are retired.</summary>
+    public void ClearCompanions() => SwapCompanions(CompanionTable.Empty);
+
+    /// <summary>
+    /// The companions of <paramref name="userId"/> (<see cref="IModelProvider.CompanionsFor"/>): with none loaded, an
+    /// empty list at once; otherwise one bucket per distinct salt and a list built at <see cref="SetCompanions"/>.
+    /// Never allocates.
+    /// </summary>
+    public IReadOnlyList<IModelRuntime> CompanionsFor(string userId) => _snapshot.Companions.For(userId);
+
     public async ValueTask DisposeAsync()
     {
         Snapshot snapshot;
@@ -160,10 +234,10 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
             if (_disposed) return;
             _disposed = true;
             snapshot = _snapshot;
-            _snapshot = new Snapshot(null, [], snapshot.Salt, null);
+            _snapshot = new Snapshot(null, [], snapshot.Salt, null, CompanionTable.Empty);
         }
 
-        var all = snapshot.Variants.Select(v => v.OwnRuntime).Append(snapshot.Current);
+        var all = snapshot.Variants.Select(v => v.OwnRuntime).Append(snapshot.Current).Concat(snapshot.Companions.Companions.Select(c => c.Runtime));
         await Task.WhenAll(all.Select(DisposeNowAsync)).ConfigureAwait(false);
         Task[] retiring;
         lock (_retiring) retiring = [.. _retiring];
@@ -197,6 +271,22 @@ public sealed class ModelRegistry : IModelProvider, IAsyncDisposable
 
         foreach (var variant in table) Changed?.Invoke(new ModelChange(variant.Name, previous.FirstOrDefault(p => p.Name == variant.Name)?.OwnRuntime, variant.OwnRuntime));
         foreach (var gone in previous.Where(p => table.All(v => v.Name != p.Name))) Changed?.Invoke(new ModelChange(gone.Name, gone.OwnRuntime, null));
+    }
+
+    private void SwapCompanions(CompanionTable table)
+    {
+        lock (_changeLock)
+        {
+            if (_disposed)
+            {
+                foreach (var companion in table.Companions) Retire(companion.Runtime);
+                throw new ObjectDisposedException(nameof(ModelRegistry));
+            }
+
+            var previous = _snapshot.Companions;
+            _snapshot = _snapshot with { Companions = table };
+            foreach (var companion in previous.Companions) Retire(companion.Runtime);
+        }
     }
 
     private void Retire(IModelRuntime? runtime)

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
 using Personalization.Actors.Hosting;
+using Personalization.Actors.Model;
 using Personalization.Actors.Serialization;
 using Personalization.Actors.Sessions;
 using Xunit;
@@ -37,13 +38,16 @@ public sealed class SerializationBindingTests : IAsyncLifetime
     [
         new ApplyEvent("u", "i", EventType.Play, 1),
         new GetRecommendations("u", 10),
+        new GetRecommendations("u", 10, new ModelKey("gru-games", "v2")),
         new GetSession("u"),
         new EventsDurable(0, [1]),
         new RedeliveryNeeded(0),
         new Recommendations("u", [], "m", "v", 0, false),
         StopUser.Instance,
         new InspectUser("u", 10),
-        new UserInspection(new SessionView("u", 0, 0, 0, 0, 0, 0, 0, [], null, 0, [], []), "akka.tcp://s@h:1", "0", null, 0, 0, [], 0, false, 0, 0, false, []),
+        new UserInspection(new SessionView("u", 0, 0, 0, 0, 0, 0, 0, [], null, 0, [], []), "akka.tcp://s@h:1", "0", null, 0, 0, [], 0, false, 0, 0, false, [], []),
+        new UserInspection(new SessionView("u", 0, 0, 0, 0, 0, 0, 0, [], null, 0, [], []), "akka.tcp://s@h:1", "0", null, 0, 0, [], 0, false, 0, 0, false, [],
+            [new CompanionInspection("gru-games", "v2", 3, 4, false)]),
     ];
 
     [Theory]
