@@ -78,6 +78,8 @@ public static partial class ExperimentRules
         if (c.Kind == ExperimentKind.AbTest && c.Variants.Sum(v => v.Weight) <= 0) return ExperimentDecision.Refuse("the weights must not all be 0");
         if (c.Kind == ExperimentKind.Interleaving && c.Variants[0].Model == c.Variants[1].Model)
             return ExperimentDecision.Refuse("an interleaving experiment compares two different models");
+        if (c.Kind == ExperimentKind.Interleaving && c.Variants[1].Model is null)
+            return ExperimentDecision.Refuse("the second variant of an interleaving experiment names its model folder (every session keeps its state beside the first's)");
         var salt = string.IsNullOrWhiteSpace(c.Salt) ? c.Name : c.Salt;
         if (salt.Length > MaxNameLength) return ExperimentDecision.Refuse($"the salt is at most {MaxNameLength} characters");
         if (c.StartAt is { } s && c.EndAt is { } e && e <= s) return ExperimentDecision.Refuse("the end time must be after the start time");

@@ -16,6 +16,9 @@ public readonly record struct ExperimentAssignment(ExperimentDefinition? Experim
 
     /// <summary>The list length to serve: the variant's, else the request's.</summary>
     public int KFor(int requested) => Definition?.K ?? requested;
+
+    /// <summary>The answer drafts from both variants' lists (team draft).</summary>
+    public bool Interleaves => Experiment is { Kind: ExperimentKind.Interleaving };
 }
 
 /// <summary>
@@ -24,8 +27,34 @@ public readonly record struct ExperimentAssignment(ExperimentDefinition? Experim
 /// next play scores the answer) and counted in the node's tally. Nothing here waits: the answer is never delayed by it.
 /// </summary>
 public sealed class ExperimentAnswers(
-    ExperimentDirectory directory, IRequiredActor<UserShardRegion> region, ActorSystem system, ImpressionProducer? impressions = null, TimeProvider? time = null)
+    ExperimentDirectory directory, IRequiredActor<UserShardRegion> region, ActorSystem system, ImpressionProducer? impressions = null, TimeProvider? time = null,
+    ExperimentModels? models = null)
 {
+    /// <summary>The second ranker of the live interleaving experiment, once this node keeps its states.</summary>
+    public Actors.Model.ModelKey? InterleavingPartner => models?.InterleavingPartner;
+
+    /// <summary>
+    /// Team draft of the first variant's answer <paramref name="a"/> and the second's <paramref name="b"/>: the items
+    /// in drafted order, each with the score its own ranker gave it, and per position the variant that picked it.
+    /// </summary>
+    public static (RecommendationsDto Answer, string?[] Teams) Interleave(ExperimentAssignment assignment, RecommendationsDto a, Actors.Sessions.Recommendations b, int k)
+    {
+        var variants = assignment.Experiment!.Variants;
+        var scores = new Dictionary<string, float>(StringComparer.Ordinal);
+        foreach (var item in b.Items) scores.TryAdd("b:" + item.ItemId, item.Score);
+        foreach (var item in a.Items) scores.TryAdd("a:" + item.ItemId, item.Score);
+        var (items, teams) = TeamDraft.Interleave([.. a.Items.Select(i => i.ItemId)], [.. b.Items.Select(i => i.ItemId)], k, Random.Shared);
+        var drafted = new RecommendedItemDto[items.Length];
+        var names = new string?[items.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            drafted[i] = new RecommendedItemDto(items[i], scores[(teams[i] == 0 ? "a:" : "b:") + items[i]]);
+            names[i] = variants[teams[i]].Name;
+        }
+
+        return (a with { Items = drafted, ColdStart = a.ColdStart && b.ColdStart }, names);
+    }
+
     private readonly ExperimentTally _tally = ExperimentTally.For(system);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 

@@ -15,12 +15,19 @@ public sealed class ExperimentModels(ExperimentDirectory directory, ModelRegistr
 {
     private readonly SemaphoreSlim _wake = new(0);
     private Applied? _applied;
+    private (string, long)? _failedRevision;
 
     /// <summary>Why the live experiment's models could not be loaded on this node (null: they are, or none is live).</summary>
     public string? LastError { get; private set; }
 
     /// <summary>The experiment whose variants the registry serves now, and its revision.</summary>
     public (string Name, long Revision)? Serving => _applied is { } a ? (a.Name, a.Revision) : null;
+
+    /// <summary>
+    /// Interleaving: the second variant's model, which every session keeps as a companion state beside the first's
+    /// (null while none is live or its model is not loaded yet).
+    /// </summary>
+    public ModelKey? InterleavingPartner { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -46,6 +53,8 @@ public sealed class ExperimentModels(ExperimentDirectory directory, ModelRegistr
         {
             if (_applied is null) return;
             registry.ClearVariants();
+            registry.ClearCompanions();
+            InterleavingPartner = null;
             log.LogInformation("Experiment {Experiment} is no longer live: every user gets the current model", _applied.Name);
             _applied = null;
             LastError = null;
@@ -54,7 +63,7 @@ public sealed class ExperimentModels(ExperimentDirectory directory, ModelRegistr
 
         var paths = live.Variants.Select(v => v.Model is null ? null : RepoFiles.Resolve(v.Model)).ToArray();
         if (_applied is { } a && a.Name == live.Name && a.Revision == live.Revision) return;
-        if (_applied is { } same && same.Name == live.Name && same.Paths.SequenceEqual(paths))
+        if (_applied is { } same && same.Name == live.Name && same.Paths.SequenceEqual(paths) && live.Kind == ExperimentKind.AbTest)
         {
             registry.Reassign(live.Salt, live.Buckets);
             _applied = new Applied(live.Name, live.Revision, paths);
@@ -65,7 +74,21 @@ public sealed class ExperimentModels(ExperimentDirectory directory, ModelRegistr
         if (LastError is not null && _failedRevision == (live.Name, live.Revision)) return; // retried at the next change
         try
         {
-            registry.SetVariants([.. live.Variants.Select((v, i) => new VariantSpec(v.Name, v.Weight, paths[i]))], live.Salt, live.Buckets);
+            if (live.Kind == ExperimentKind.Interleaving)
+            {
+                // Every user is served by the first variant and keeps the second's state as a companion: each answer
+                // drafts from both lists.
+                registry.SetVariants([new VariantSpec(live.Variants[0].Name, 1, paths[0])], live.Salt, BucketMap.Allocate([1]));
+                registry.SetCompanions([new CompanionSpec(live.Variants[1].Name, paths[1]!, 0, 1, live.Salt)]);
+                InterleavingPartner = ModelKey.Of(registry.Companions[0].Runtime);
+            }
+            else
+            {
+                registry.SetVariants([.. live.Variants.Select((v, i) => new VariantSpec(v.Name, v.Weight, paths[i]))], live.Salt, live.Buckets);
+                if (registry.Companions.Count > 0) registry.ClearCompanions();
+                InterleavingPartner = null;
+            }
+
             _applied = new Applied(live.Name, live.Revision, paths);
             LastError = null;
             log.LogInformation("Experiment {Experiment} revision {Revision} serving: {Shares}", live.Name, live.Revision, Shares(live));
@@ -77,8 +100,6 @@ public sealed class ExperimentModels(ExperimentDirectory directory, ModelRegistr
             log.LogError("Experiment {Experiment} cannot serve on this node: {Reason}; the previous assignment stays", live.Name, e.Message);
         }
     }
-
-    private (string, long)? _failedRevision;
 
     private static string Shares(ExperimentDefinition e)
     {

@@ -30,9 +30,21 @@ public static class UserEndpoints
             var assignment = experiments.Assign(userId);
             var count = assignment.KFor(requested);
             using var span = QueryTracing.Start(http, userId, count);
+            if (assignment.Interleaves && experiments.InterleavingPartner is { } partner)
+            {
+                // Both rankers' lists at once; a partner that cannot answer leaves the answer un-interleaved and uncounted.
+                var first = AnswerAsync(userId, count, region, lane, lastAnswers, models, options, span, ct);
+                var second = CompanionAnswerAsync(userId, count, partner, region, lane, options, ct);
+                var (served, b) = (await first, await second);
+                if (served.Dto is not { } a) return served.Error!;
+                if (b is null || a.Degraded is not null) return Results.Json(experiments.Served(ExperimentAssignment.None, a, started), ApiJsonContext.Default.RecommendationsDto);
+                var (interleaved, teams) = ExperimentAnswers.Interleave(assignment, a, b, count);
+                return Results.Json(experiments.Served(assignment, interleaved, started, teams), ApiJsonContext.Default.RecommendationsDto);
+            }
+
             var answer = await AnswerAsync(userId, count, region, lane, lastAnswers, models, options, span, ct);
             return answer.Dto is { } dto
-                ? Results.Json(experiments.Served(assignment, dto, started), ApiJsonContext.Default.RecommendationsDto)
+                ? Results.Json(experiments.Served(assignment.Interleaves ? ExperimentAssignment.None : assignment, dto, started), ApiJsonContext.Default.RecommendationsDto)
                 : answer.Error!;
         }).RequireRateLimiting(HttpApiHosting.PublicPolicy);
 
@@ -98,6 +110,15 @@ public static class UserEndpoints
     internal static RecommendationsDto Dto(Recommendations r, int k, DegradedDto? degraded) => new(
         r.UserId, r.Items.Take(k).Select(i => new RecommendedItemDto(i.ItemId, i.Score)).ToArray(), new ModelDto(r.ModelName, r.ModelVersion),
         r.EventsReflected, r.ColdStart, degraded);
+
+    /// <summary>The user's list from a companion model's state (interleaving's second ranker), or null when it has none to give.</summary>
+    private static async Task<Recommendations?> CompanionAnswerAsync(
+        string userId, int count, ModelKey companion, IRequiredActor<UserShardRegion> region, ServingLane lane, NodeOptions options, CancellationToken ct)
+    {
+        if (await lane.TryAnswerAsync(userId, count, companion, ct) is { } served) return served;
+        var answer = await AskUser<Recommendations>(region, new GetRecommendations(userId, count, companion), ct, TimeSpan.FromMilliseconds(options.Http.QueryTimeoutMs));
+        return answer.Value;
+    }
 
     /// <summary>The user actor's answer, or why there is none (<c>Why</c>, for a degraded answer) and the error to give otherwise.</summary>
     internal static async Task<(T? Value, string? Why, IResult? Error)> AskUser<T>(

@@ -26,10 +26,10 @@ public sealed class ExperimentReplayTests(EngineTestContext context) : IClassFix
         return await TestNode.StartAsync(options);
     }
 
-    private static async Task<ExperimentDto> CreateAndStartAsync(HttpClient http, string name)
+    private static async Task<ExperimentDto> CreateAndStartAsync(HttpClient http, string name, string kind = "ab")
     {
         var create = await http.PostAsJsonAsync("/admin/experiments", new CreateExperimentRequest(
-            name, "ab", [new VariantRequest("control", 50, null, null), new VariantRequest("weak", 50, RepositoryPaths.WeakModel, null)], null, null, null, null),
+            name, kind, [new VariantRequest("control", 50, null, null), new VariantRequest("weak", 50, RepositoryPaths.WeakModel, null)], null, null, null, null),
             ExperimentJsonContext.Default.CreateExperimentRequest);
         Assert.Equal(HttpStatusCode.Created, create.StatusCode);
         var start = await http.PostAsync($"/admin/experiments/{name}/start", null);
@@ -79,6 +79,26 @@ public sealed class ExperimentReplayTests(EngineTestContext context) : IClassFix
         Assert.True(control.HitRate > candidate.HitRate, $"control {control.HitRate:P2} vs weak {candidate.HitRate:P2}");
         var comparison = Assert.Single(report.Comparisons);
         Assert.True(comparison.HitRateP < 0.05, $"p = {comparison.HitRateP}");
+    }
+
+    [Fact]
+    public async Task Interleaving_drafts_both_rankers_into_every_answer_and_credits_plays_to_the_better_one()
+    {
+        var topic = context.CreateTopic(partitions: 4);
+        await using var node = await NodeAsync(context, topic);
+        await CreateAndStartAsync(node.Http, "gru-vs-weak-il", "interleaving");
+        var sessions = SampleWorkload.Take(Users / 2).ItemsByUser.Select(kv => (kv.Key, (IReadOnlyList<string>)kv.Value)).ToList();
+
+        var replay = await new SessionReplay(node.Http, 10, "il-").RunAsync(sessions, parallel: 16);
+        var report = (await node.Http.GetFromJsonAsync("/admin/experiments/gru-vs-weak-il/report", ExperimentJsonContext.Default.ExperimentReportDto))!;
+
+        var answers = sessions.Sum(s => s.Item2.Count - 1);
+        Assert.Equal(answers, replay.Variants.Single(v => v.Variant == "control+weak").Answers);
+        Assert.Equal(answers, report.Variants[0].Outcomes);
+        var verdict = report.Interleaving!;
+        Assert.Equal(report.Variants[0].Hits, verdict.WinsA + verdict.WinsB);
+        Assert.Equal("control", verdict.Better);
+        Assert.True(verdict.P < 0.05, $"p = {verdict.P}");
     }
 
     [Fact]
