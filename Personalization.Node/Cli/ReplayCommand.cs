@@ -54,6 +54,16 @@ public static class ReplayCommand
                 Console.WriteLine($"replayed {summary.Events:N0} plays of {summary.Users:N0} users in {summary.Elapsed.TotalSeconds:0.0} s, {summary.Answers:N0} answers");
                 foreach (var v in summary.Variants)
                     Console.WriteLine($"  {v.Variant,-16} {v.Answers,8:N0} answers  next play in the top {result.GetValue(k)}: {v.Hits,6:N0} ({(v.Answers == 0 ? 0 : v.Hits / (double)v.Answers):P2})");
+                if (summary.Observed.Count > 0)
+                {
+                    var interleaving = summary.Observed.Any(o => o.Credited is not null) || summary.Observed.All(o => o.Variant.Contains('+'));
+                    var p = SignificanceCurve.PValues(summary.Observed, interleaving);
+                    var needed = SignificanceCurve.AnswersToSignificance(p);
+                    Console.WriteLine($"  {(interleaving ? "sign test of credited plays" : "two-proportion z-test of hit rates")}: p = {p[^1]:G3} after {p.Length:N0} answers; "
+                        + (needed is { } n ? $"below 0.05 from answer {n:N0} on" : "not below 0.05 yet"));
+                    var forPower = SignificanceCurve.AnswersForPower(summary.Observed, interleaving);
+                    Console.WriteLine($"  answers for 80 % power at p < 0.05 (resampling these answers): {(forPower is { } m ? m.ToString("N0") : "more than were served")}");
+                }
                 return 0;
             }
             catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException)

@@ -9,7 +9,8 @@ namespace Personalization.Node.Demo;
 /// <summary>What the replaying client saw for one variant (or "none" outside experiments).</summary>
 public sealed record ReplayVariantSummary(string Variant, int Answers, int Hits);
 
-public sealed record ReplaySummary(int Users, int Events, int Answers, IReadOnlyList<ReplayVariantSummary> Variants, TimeSpan Elapsed);
+/// <param name="Observed">Every answer in the order it was served (experiment answers only).</param>
+public sealed record ReplaySummary(int Users, int Events, int Answers, IReadOnlyList<ReplayVariantSummary> Variants, TimeSpan Elapsed, IReadOnlyList<ObservedAnswer> Observed);
 
 /// <summary>
 /// Traffic for an experiment from logged sessions, through the public API like a product surface: before each of a
@@ -28,6 +29,7 @@ public sealed class SessionReplay(HttpClient http, int k = 10, string userPrefix
         var started = DateTime.UtcNow;
         var tally = new ConcurrentDictionary<string, (int Answers, int Hits)>(StringComparer.Ordinal);
         var events = 0;
+        var observed = new List<ObservedAnswer>();
         await Parallel.ForEachAsync(sessions, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct }, async (session, token) =>
         {
             var user = userPrefix + session.User;
@@ -39,7 +41,10 @@ public sealed class SessionReplay(HttpClient http, int k = 10, string userPrefix
                     var answer = await http.GetFromJsonAsync($"/users/{Uri.EscapeDataString(user)}/recommendations?k={k}", ApiJsonContext.Default.RecommendationsDto, token)
                         ?? throw new InvalidOperationException($"no answer for user {user}");
                     recommendationId = answer.RecommendationId;
-                    var hit = answer.Items.Any(item => item.ItemId == session.Items[i]);
+                    var played = answer.Items.FirstOrDefault(item => item.ItemId == session.Items[i]);
+                    var hit = played is not null;
+                    if (answer.Experiment is { } experiment)
+                        lock (observed) observed.Add(new ObservedAnswer(experiment.Variant, hit, played?.Variant));
                     tally.AddOrUpdate(answer.Experiment?.Variant ?? "none", _ => (1, hit ? 1 : 0), (_, t) => (t.Answers + 1, t.Hits + (hit ? 1 : 0)));
                 }
 
@@ -50,7 +55,7 @@ public sealed class SessionReplay(HttpClient http, int k = 10, string userPrefix
         });
 
         var variants = tally.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => new ReplayVariantSummary(t.Key, t.Value.Answers, t.Value.Hits)).ToList();
-        return new ReplaySummary(sessions.Count, events, variants.Sum(v => v.Answers), variants, DateTime.UtcNow - started);
+        return new ReplaySummary(sessions.Count, events, variants.Sum(v => v.Answers), variants, DateTime.UtcNow - started, observed);
     }
 
     private async Task PlayAsync(string user, string item, string? recommendationId, CancellationToken ct)

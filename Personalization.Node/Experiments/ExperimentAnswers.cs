@@ -43,13 +43,15 @@ public sealed class ExperimentAnswers(
         var scores = new Dictionary<string, float>(StringComparer.Ordinal);
         foreach (var item in b.Items) scores.TryAdd("b:" + item.ItemId, item.Score);
         foreach (var item in a.Items) scores.TryAdd("a:" + item.ItemId, item.Score);
-        var (items, teams) = TeamDraft.Interleave([.. a.Items.Select(i => i.ItemId)], [.. b.Items.Select(i => i.ItemId)], k, Random.Shared);
+        // The coin is the user's and its state's: the same session asked twice gets the same list (and a replay is reproducible).
+        var coin = new Random(Actors.Routing.KafkaPartitioner.Murmur2(System.Text.Encoding.UTF8.GetBytes(a.UserId)) ^ (int)a.EventsReflected);
+        var (items, teams) = TeamDraft.Interleave([.. a.Items.Select(i => i.ItemId)], [.. b.Items.Select(i => i.ItemId)], k, coin);
         var drafted = new RecommendedItemDto[items.Length];
         var names = new string?[items.Length];
         for (var i = 0; i < items.Length; i++)
         {
-            drafted[i] = new RecommendedItemDto(items[i], scores[(teams[i] == 0 ? "a:" : "b:") + items[i]]);
             names[i] = variants[teams[i]].Name;
+            drafted[i] = new RecommendedItemDto(items[i], scores[(teams[i] == 0 ? "a:" : "b:") + items[i]], names[i]);
         }
 
         return (a with { Items = drafted, ColdStart = a.ColdStart && b.ColdStart }, names);

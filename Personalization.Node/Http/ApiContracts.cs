@@ -2,7 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace Personalization.Node.Http;
 
-public sealed record RecommendedItemDto(string ItemId, float Score);
+/// <param name="Variant">Interleaving: the variant whose ranker picked the item (absent otherwise).</param>
+public sealed record RecommendedItemDto(string ItemId, float Score, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Variant = null);
 
 public sealed record ModelDto(string Name, string Version);
 

@@ -14,7 +14,7 @@ namespace Personalization.Tests.Experiments;
 /// An A/B test of the shipped model against a weaker one (models/weak) on replayed Games sessions, each user playing
 /// their logged next item after every answer, through the public API (<see cref="SessionReplay"/>).
 /// </summary>
-public sealed class ExperimentReplayTests(EngineTestContext context) : IClassFixture<EngineTestContext>
+public sealed class ExperimentReplayTests(EngineTestContext context, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<EngineTestContext>
 {
     private const int Users = 240;
 
@@ -99,6 +99,26 @@ public sealed class ExperimentReplayTests(EngineTestContext context) : IClassFix
         Assert.Equal(report.Variants[0].Hits, verdict.WinsA + verdict.WinsB);
         Assert.Equal("control", verdict.Better);
         Assert.True(verdict.P < 0.05, $"p = {verdict.P}");
+    }
+
+    [Fact]
+    public async Task Interleaving_tells_the_models_apart_with_fewer_answers_than_an_ab_split_of_the_same_sessions()
+    {
+        var topic = context.CreateTopic(partitions: 4);
+        await using var node = await NodeAsync(context, topic);
+        var sessions = SampleWorkload.Take(Users).ItemsByUser.Select(kv => (kv.Key, (IReadOnlyList<string>)kv.Value)).ToList();
+
+        await CreateAndStartAsync(node.Http, "split");
+        var ab = await new SessionReplay(node.Http, 10, "cmp-ab-").RunAsync(sessions, parallel: 16);
+        Assert.Equal(HttpStatusCode.OK, (await node.Http.PostAsync("/admin/experiments/split/stop", null)).StatusCode);
+        await CreateAndStartAsync(node.Http, "draft", "interleaving");
+        var interleaved = await new SessionReplay(node.Http, 10, "cmp-il-").RunAsync(sessions, parallel: 16);
+
+        var abNeeded = SignificanceCurve.AnswersForPower(ab.Observed, interleaving: false) ?? int.MaxValue;
+        var ilNeeded = SignificanceCurve.AnswersForPower(interleaved.Observed, interleaving: true);
+        output.WriteLine($"answers for 80 % power: interleaving {ilNeeded} of {interleaved.Observed.Count}, A/B {abNeeded} of {ab.Observed.Count}");
+        Assert.NotNull(ilNeeded);
+        Assert.True(ilNeeded < abNeeded, $"interleaving needed {ilNeeded} answers, A/B {abNeeded}");
     }
 
     [Fact]
