@@ -4,12 +4,14 @@ namespace Personalization.Actors.Experiments;
 
 /// <summary>
 /// A/B: each user sees one variant's list. Interleaving: each user sees one list drafted from both variants' lists
-/// (team draft), and a play credits the variant whose pick it was.
+/// (team draft), and a play credits the variant whose pick it was. Shadow: the users of the second variant's share
+/// see the live model's list as usual while the candidate model ranks for them silently; the next play scores both.
 /// </summary>
 public enum ExperimentKind
 {
     AbTest = 0,
     Interleaving = 1,
+    Shadow = 2,
 }
 
 /// <summary>Draft until started; running (within its start/end times) while users are assigned; stopped for good.</summary>

@@ -62,7 +62,7 @@ public sealed record ExperimentReport(
                 v.Name, v.Model, shares[i], t, t.HitRate, Statistics.Wilson(t.Hits, t.Outcomes),
                 ndcg, HalfWidth(ndcgVar, t.Outcomes), mrr, HalfWidth(mrrVar, t.Outcomes),
                 t.PlayThroughRate, t.Novelty, distinct, catalogSize > 0 ? distinct / (double)catalogSize : 0, t.MeanLatencyMs));
-            if (experiment.Kind == ExperimentKind.AbTest && shares[i] > 0)
+            if (experiment.Kind != ExperimentKind.Interleaving && shares[i] > 0)
             {
                 if (t.Outcomes < MinOutcomes)
                     warnings.Add($"variant {v.Name}: {t.Outcomes} outcomes so far, fewer than {MinOutcomes}: the sample is too small to conclude");
@@ -73,7 +73,7 @@ public sealed record ExperimentReport(
 
         var comparisons = ImmutableArray.CreateBuilder<VariantComparison>();
         InterleavingVerdict? verdict = null;
-        if (experiment.Kind == ExperimentKind.AbTest)
+        if (experiment.Kind != ExperimentKind.Interleaving)
         {
             var control = totals[0];
             var (controlNdcg, controlNdcgVar) = control.Ndcg;

@@ -78,6 +78,10 @@ public static partial class ExperimentRules
         if (c.Kind == ExperimentKind.AbTest && c.Variants.Sum(v => v.Weight) <= 0) return ExperimentDecision.Refuse("the weights must not all be 0");
         if (c.Kind == ExperimentKind.Interleaving && c.Variants[0].Model == c.Variants[1].Model)
             return ExperimentDecision.Refuse("an interleaving experiment compares two different models");
+        if (c.Kind == ExperimentKind.Shadow && (c.Variants.Count != 2 || c.Variants[0].Model is not null || c.Variants[1].Model is null))
+            return ExperimentDecision.Refuse("a shadow experiment has 2 variants: the live model (no model folder) and the candidate (its model folder)");
+        if (c.Kind == ExperimentKind.Shadow && c.Variants[1].Weight <= 0)
+            return ExperimentDecision.Refuse("the candidate's weight is the share of users it shadows: it must be more than 0");
         if (c.Kind == ExperimentKind.Interleaving && c.Variants[1].Model is null)
             return ExperimentDecision.Refuse("the second variant of an interleaving experiment names its model folder (every session keeps its state beside the first's)");
         var salt = string.IsNullOrWhiteSpace(c.Salt) ? c.Name : c.Salt;
@@ -106,7 +110,15 @@ public static partial class ExperimentRules
                 if (!(w >= 0) || double.IsInfinity(w)) return ExperimentDecision.Refuse($"variant \"{name}\": the weight must be a finite number ≥ 0");
             var variants = current.Variants.Select(v => weights.TryGetValue(v.Name, out var w) ? v with { Weight = w } : v).ToImmutableArray();
             if (variants.Sum(v => v.Weight) <= 0) return ExperimentDecision.Refuse("the weights must not all be 0");
-            next = next with { Variants = variants, Buckets = current.Buckets.Rebalance([.. variants.Select(v => v.Weight)]) };
+            if (current.Kind == ExperimentKind.Shadow && variants[1].Weight <= 0)
+                return ExperimentDecision.Refuse("the candidate's weight is the share of users it shadows: it must be more than 0");
+            // A shadow's sample is a contiguous range of buckets (a companion range): re-allocated, no user sees a difference.
+            var weightsNow = variants.Select(v => v.Weight).ToArray();
+            next = next with
+            {
+                Variants = variants,
+                Buckets = current.Kind == ExperimentKind.Shadow ? BucketMap.Allocate(weightsNow) : current.Buckets.Rebalance(weightsNow),
+            };
         }
 
         if (set.EndAt is { } end)

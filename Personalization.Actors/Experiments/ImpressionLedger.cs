@@ -29,11 +29,29 @@ public sealed class ImpressionLedger
         if (_recent.Count == Kept) _recent.Dequeue();
         _recent.Enqueue(impression);
         _open = impression;
+        // The impression came after a play it should score (a shadow ranking is told after the answer, a remote node's
+        // impression crosses the network): the first play the session applied at or after the answer is its outcome.
+        for (var i = 0; i < record.Recent.Count; i++)
+        {
+            var played = record.Recent[i];
+            if (played.Type != EventType.Play || played.Timestamp < impression.ServedAtMs) continue;
+            Score(impression, played.ItemId, decide);
+            _open = null;
+            break;
+        }
+
         var novel = 0;
         foreach (var item in impression.Items)
             if (!Played(record, item)) novel++;
         decide.Add(new RecordExperimentSignal(new ExperimentSignal(
             ExperimentSignalKind.Served, impression.Experiment, impression.Variant, 0, null, impression.Items.Length, novel)));
+        if (impression.ShadowItems is { } shadow && impression.Variants.Length > 1)
+        {
+            var shadowNovel = 0;
+            foreach (var item in shadow)
+                if (!Played(record, item)) shadowNovel++;
+            decide.Add(new RecordExperimentSignal(new ExperimentSignal(ExperimentSignalKind.Served, impression.Experiment, impression.Variants[1], 0, null, shadow.Length, shadowNovel)));
+        }
     }
 
     /// <summary>An event became part of the session.</summary>
@@ -54,9 +72,17 @@ public sealed class ImpressionLedger
         if (evt.Timestamp < open.ServedAtMs - ClockSkewMs) return; // played before the answer was shown
         _open = null;
         if (evt.Timestamp > open.ServedAtMs + (long)window.TotalMilliseconds) return; // too late to credit the answer
-        var rank = OnlineOutcome.Of(open.Items, evt.ItemId).Rank;
+        Score(open, evt.ItemId, decide);
+    }
+
+    private static void Score(ImpressionServed open, string playedItem, List<SessionDecision> decide)
+    {
+        var rank = OnlineOutcome.Of(open.Items, playedItem).Rank;
         var credited = rank > 0 && open.Teams.Length >= rank && open.Teams[rank - 1] < open.Variants.Length ? open.Variants[open.Teams[rank - 1]] : null;
         decide.Add(new RecordExperimentSignal(new ExperimentSignal(ExperimentSignalKind.Outcome, open.Experiment, open.Variant, rank, credited, open.Items.Length, 0)));
+        if (open.ShadowItems is { } shadow && open.Variants.Length > 1)
+            decide.Add(new RecordExperimentSignal(new ExperimentSignal(
+                ExperimentSignalKind.Outcome, open.Experiment, open.Variants[1], OnlineOutcome.Of(shadow, playedItem).Rank, null, shadow.Length, 0)));
     }
 
     private static bool Played(SessionRecord record, string item)

@@ -7,8 +7,9 @@ namespace Personalization.Actors.Experiments;
 /// user's next play is scored against it (<see cref="ImpressionLedger"/>). <see cref="Variants"/> is the A/B variant
 /// alone, or for interleaving both variants, <see cref="Teams"/> saying per position which of them (0 or 1) picked the item.
 /// </summary>
+/// <param name="ShadowItems">Shadow: the candidate's silent list (<see cref="Variants"/> = [live, candidate]); the next play scores both lists.</param>
 public sealed record ImpressionServed(
-    string UserId, string RecommendationId, string Experiment, string[] Variants, string[] Items, byte[] Teams, long ServedAtMs) : IUserMessage
+    string UserId, string RecommendationId, string Experiment, string[] Variants, string[] Items, byte[] Teams, long ServedAtMs, string[]? ShadowItems = null) : IUserMessage
 {
     /// <summary>The variant an impression's counts go to: the A/B variant, or an interleaving experiment's first.</summary>
     public string Variant => Variants.Length > 0 ? Variants[0] : string.Empty;

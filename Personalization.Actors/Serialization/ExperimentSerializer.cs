@@ -82,11 +82,17 @@ public sealed class ExperimentSerializer(ExtendedActorSystem system) : Serialize
         };
         p.Variants.Add(i.Variants);
         p.Items.Add(i.Items);
+        if (i.ShadowItems is { } shadow)
+        {
+            p.Shadow = true;
+            p.ShadowItems.Add(shadow);
+        }
+
         return p;
     }
 
     private static ImpressionServed FromProto(ImpressionServedProto p) => new(
-        p.UserId, p.RecommendationId, p.Experiment, [.. p.Variants], [.. p.Items], p.Teams.ToByteArray(), p.ServedAtMs);
+        p.UserId, p.RecommendationId, p.Experiment, [.. p.Variants], [.. p.Items], p.Teams.ToByteArray(), p.ServedAtMs, p.Shadow ? [.. p.ShadowItems] : null);
 
     private static ItemSketchesProto ToProto(ItemSketches s)
     {

@@ -19,6 +19,9 @@ public readonly record struct ExperimentAssignment(ExperimentDefinition? Experim
 
     /// <summary>The answer drafts from both variants' lists (team draft).</summary>
     public bool Interleaves => Experiment is { Kind: ExperimentKind.Interleaving };
+
+    /// <summary>A shadow experiment's sampled user: served by the live model, ranked silently by the candidate too.</summary>
+    public bool Shadowed => Experiment is { Kind: ExperimentKind.Shadow } && Variant == 1;
 }
 
 /// <summary>
@@ -32,6 +35,50 @@ public sealed class ExperimentAnswers(
 {
     /// <summary>The second ranker of the live interleaving experiment, once this node keeps its states.</summary>
     public Actors.Model.ModelKey? InterleavingPartner => models?.InterleavingPartner;
+
+    /// <summary>The candidate of the live shadow experiment, once this node keeps its states for the sampled users.</summary>
+    public Actors.Model.ModelKey? ShadowCandidate => models?.ShadowCandidate;
+
+    public static string KindName(ExperimentKind kind) => kind switch
+    {
+        ExperimentKind.Interleaving => "interleaving",
+        ExperimentKind.Shadow => "shadow",
+        _ => "ab",
+    };
+
+    /// <summary>
+    /// Shadow scoring, off the answer's path: once the live answer is on its way, the candidate's list for the same
+    /// user is asked for (<paramref name="candidate"/>) and both lists go to the user's actor as one impression, so the
+    /// next play scores the live model and the candidate on the same users and plays. A candidate that cannot answer
+    /// is skipped (counted as nothing).
+    /// </summary>
+    public void Shadow(ExperimentAssignment assignment, RecommendationsDto live, long started, Func<Task<Actors.Sessions.Recommendations?>> candidate)
+    {
+        var experiment = assignment.Experiment!;
+        var servedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var shadowStarted = _time.GetTimestamp();
+                if (await candidate().ConfigureAwait(false) is not { } answer) return;
+                var items = live.Items.Select(i => i.ItemId).ToArray();
+                var shadowItems = answer.Items.Select(i => i.ItemId).ToArray();
+                _tally.Impression(experiment.Name, experiment.Variants[0].Name, items, _time.GetElapsedTime(started).TotalSeconds);
+                _tally.Impression(experiment.Name, experiment.Variants[1].Name, shadowItems, _time.GetElapsedTime(shadowStarted).TotalSeconds);
+                region.ActorRef.Tell(new ImpressionServed(
+                    live.UserId, live.RecommendationId!, experiment.Name, [experiment.Variants[0].Name, experiment.Variants[1].Name], items, [],
+                    servedAt, shadowItems), ActorRefs.NoSender);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                ShadowFailures.Inc(); // the user was answered; the shadow sample is one smaller
+            }
+        });
+    }
+
+    private static readonly Prometheus.Counter ShadowFailures = Prometheus.Metrics.CreateCounter(
+        "personalization_experiment_shadow_failures_total", "Shadow rankings that failed (the live answer was served; the sample is one smaller)");
 
     /// <summary>
     /// Team draft of the first variant's answer <paramref name="a"/> and the second's <paramref name="b"/>: the items
@@ -78,7 +125,7 @@ public sealed class ExperimentAnswers(
         {
             RecommendationId = id,
             Experiment = experiment is null ? null : new ExperimentAssignmentDto(
-                experiment.Name, experiment.Kind == ExperimentKind.Interleaving ? "interleaving" : "ab",
+                experiment.Name, KindName(experiment.Kind),
                 experiment.Kind == ExperimentKind.Interleaving ? string.Join("+", experiment.Variants.Select(v => v.Name)) : variant!),
         };
 

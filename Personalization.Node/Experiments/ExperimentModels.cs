@@ -29,6 +29,9 @@ public sealed class ExperimentModels(ExperimentDirectory directory, ModelRegistr
     /// </summary>
     public ModelKey? InterleavingPartner { get; private set; }
 
+    /// <summary>Shadow: the candidate model, kept as a companion state by the sampled users' sessions.</summary>
+    public ModelKey? ShadowCandidate { get; private set; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         directory.Changed += _ => _wake.Release();
@@ -55,6 +58,7 @@ public sealed class ExperimentModels(ExperimentDirectory directory, ModelRegistr
             registry.ClearVariants();
             registry.ClearCompanions();
             InterleavingPartner = null;
+            ShadowCandidate = null;
             log.LogInformation("Experiment {Experiment} is no longer live: every user gets the current model", _applied.Name);
             _applied = null;
             LastError = null;
@@ -74,19 +78,31 @@ public sealed class ExperimentModels(ExperimentDirectory directory, ModelRegistr
         if (LastError is not null && _failedRevision == (live.Name, live.Revision)) return; // retried at the next change
         try
         {
-            if (live.Kind == ExperimentKind.Interleaving)
+            if (live.Kind == ExperimentKind.Shadow)
+            {
+                // Every user is served as without an experiment; the sampled share (the second variant's buckets, a
+                // contiguous range) keeps the candidate's state beside it.
+                if (registry.Variants.Count > 0) registry.ClearVariants();
+                var from = live.Buckets.Counts(2)[0] / (double)VariantAssignment.Buckets;
+                registry.SetCompanions([new CompanionSpec(live.Variants[1].Name, paths[1]!, from, 1, live.Salt)]);
+                ShadowCandidate = ModelKey.Of(registry.Companions[0].Runtime);
+                InterleavingPartner = null;
+            }
+            else if (live.Kind == ExperimentKind.Interleaving)
             {
                 // Every user is served by the first variant and keeps the second's state as a companion: each answer
                 // drafts from both lists.
                 registry.SetVariants([new VariantSpec(live.Variants[0].Name, 1, paths[0])], live.Salt, BucketMap.Allocate([1]));
                 registry.SetCompanions([new CompanionSpec(live.Variants[1].Name, paths[1]!, 0, 1, live.Salt)]);
                 InterleavingPartner = ModelKey.Of(registry.Companions[0].Runtime);
+                ShadowCandidate = null;
             }
             else
             {
                 registry.SetVariants([.. live.Variants.Select((v, i) => new VariantSpec(v.Name, v.Weight, paths[i]))], live.Salt, live.Buckets);
                 if (registry.Companions.Count > 0) registry.ClearCompanions();
                 InterleavingPartner = null;
+                ShadowCandidate = null;
             }
 
             _applied = new Applied(live.Name, live.Revision, paths);

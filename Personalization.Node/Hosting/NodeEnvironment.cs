@@ -12,14 +12,9 @@ public static class NodeEnvironment
     public static Dictionary<string, string> From(NodeOptions options)
     {
         var env = new Dictionary<string, string>();
-        Add(env, "Http", options.Http);
-        Add(env, "Kafka", options.Kafka);
-        Add(env, "Store", options.Store);
-        Add(env, "Model", options.Model);
-        Add(env, "Cluster", options.Cluster);
-        Add(env, "Sessions", options.Sessions);
-        Add(env, "Shutdown", options.Shutdown);
-        Add(env, "DataQuality", options.DataQuality);
+        // Every section, so a section added to NodeOptions reaches node processes without being listed here too.
+        foreach (var section in typeof(NodeOptions).GetProperties())
+            if (section.GetValue(options) is { } settings && settings.GetType().DeclaringType == typeof(NodeOptions)) Add(env, section.Name, settings);
         return env;
     }
 

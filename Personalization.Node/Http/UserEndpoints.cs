@@ -43,9 +43,13 @@ public static class UserEndpoints
             }
 
             var answer = await AnswerAsync(userId, count, region, lane, lastAnswers, models, options, span, ct);
-            return answer.Dto is { } dto
-                ? Results.Json(experiments.Served(assignment.Interleaves ? ExperimentAssignment.None : assignment, dto, started), ApiJsonContext.Default.RecommendationsDto)
-                : answer.Error!;
+            if (answer.Dto is not { } dto) return answer.Error!;
+            // A shadow experiment is silent: the user's answer is the live one, the candidate ranks after it.
+            var visible = assignment.Interleaves || assignment.Experiment is { Kind: Actors.Experiments.ExperimentKind.Shadow } ? ExperimentAssignment.None : assignment;
+            var shown = experiments.Served(visible, dto, started);
+            if (assignment.Shadowed && dto.Degraded is null && experiments.ShadowCandidate is { } candidate)
+                experiments.Shadow(assignment, shown, started, () => CompanionAnswerAsync(userId, count, candidate, region, lane, options, CancellationToken.None));
+            return Results.Json(shown, ApiJsonContext.Default.RecommendationsDto);
         }).RequireRateLimiting(HttpApiHosting.PublicPolicy);
 
         app.MapGet("/users/{userId}/session", async (string userId, IRequiredActor<UserShardRegion> region, CancellationToken ct) =>

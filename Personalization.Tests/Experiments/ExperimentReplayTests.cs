@@ -122,6 +122,37 @@ public sealed class ExperimentReplayTests(EngineTestContext context, Xunit.Abstr
     }
 
     [Fact]
+    public async Task A_shadow_candidate_is_scored_silently_on_the_same_plays_as_the_live_model()
+    {
+        var topic = context.CreateTopic(partitions: 4);
+        await using var node = await NodeAsync(context, topic);
+        var create = await node.Http.PostAsJsonAsync("/admin/experiments", new CreateExperimentRequest(
+            "shadowed", "shadow", [new VariantRequest("live", 1, null, null), new VariantRequest("weak", 1, RepositoryPaths.WeakModel, null)], null, null, null, null),
+            ExperimentJsonContext.Default.CreateExperimentRequest);
+        Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await node.Http.PostAsync("/admin/experiments/shadowed/start", null)).StatusCode);
+        await Eventually.AssertAsync(async () =>
+            Assert.True((await node.Http.GetFromJsonAsync("/admin/experiments/shadowed", ExperimentJsonContext.Default.ExperimentDto))!.ServingHere), TimeSpan.FromSeconds(60));
+        var sessions = SampleWorkload.Take(Users / 2).ItemsByUser.Select(kv => (kv.Key, (IReadOnlyList<string>)kv.Value)).ToList();
+
+        var replay = await new SessionReplay(node.Http, 10, "sh-").RunAsync(sessions, parallel: 16);
+
+        Assert.Empty(replay.Observed); // no answer says it is in an experiment: the candidate is silent
+        using var weak = new OfflineModel(RepositoryPaths.WeakModel);
+        var sampled = sessions.Where(s => Actors.Model.VariantAssignment.BucketOf("sh-" + s.Key, "shadowed") >= Actors.Model.VariantAssignment.Buckets / 2).Select(s => s.Item2).ToList();
+        var answers = sampled.Sum(items => items.Count - 1);
+        ExperimentReportDto? report = null;
+        await Eventually.AssertAsync(async () =>
+        {
+            report = (await node.Http.GetFromJsonAsync("/admin/experiments/shadowed/report", ExperimentJsonContext.Default.ExperimentReportDto))!;
+            Assert.All(report.Variants, v => Assert.Equal(answers, v.Outcomes));
+        });
+        Assert.Equal(OfflineHits(context.Offline, sampled), report!.Variants.Single(v => v.Name == "live").Hits);
+        Assert.Equal(OfflineHits(weak, sampled), report.Variants.Single(v => v.Name == "weak").Hits);
+        Assert.True(report.Comparisons.Single().HitRateDifference < 0);
+    }
+
+    [Fact]
     public async Task Every_answer_has_an_impression_record_with_its_recommendation_id_and_items()
     {
         var topic = context.CreateTopic(partitions: 4);

@@ -96,6 +96,27 @@ public sealed class ImpressionLedgerTests
     }
 
     [Fact]
+    public void An_impression_told_after_the_play_it_should_score_is_scored_by_that_play()
+    {
+        _record.Apply("z", EventType.Play, ServedAt - 10, -1, -1);
+        _record.Apply("b", EventType.Play, ServedAt + 20, -1, -1);
+        _ledger.Served(Shown(), _record, _decide);
+        _ledger.Applied(Play("a", at: ServedAt + 40), Window, _decide);
+
+        Assert.Equal(2, Assert.Single(Signals(ExperimentSignalKind.Outcome)).Rank);
+    }
+
+    [Fact]
+    public void A_shadow_impression_scores_the_live_list_and_the_candidates_list_on_the_same_play()
+    {
+        _ledger.Served(new ImpressionServed("u", "r", "exp", ["live", "candidate"], ["a", "b"], [], ServedAt, ["c", "a"]), _record, _decide);
+        _ledger.Applied(Play("a"), Window, _decide);
+
+        var outcomes = Signals(ExperimentSignalKind.Outcome);
+        Assert.Equal([("live", 1), ("candidate", 2)], outcomes.Select(o => (o.Variant, o.Rank)));
+    }
+
+    [Fact]
     public void Novelty_counts_served_items_the_session_has_not_seen()
     {
         _record.Apply("a", EventType.Play, ServedAt - 10, -1, -1);

@@ -110,7 +110,10 @@ internal static class AdminExperimentEndpoints
     private static ExperimentCommand? ToCommand(CreateExperimentRequest? r)
     {
         if (r?.Name is null || r.Variants is null || r.Variants.Any(v => v?.Name is null)) return null;
-        ExperimentKind? kind = r.Kind switch { null or "ab" => ExperimentKind.AbTest, "interleaving" => ExperimentKind.Interleaving, _ => null };
+        ExperimentKind? kind = r.Kind switch
+        {
+            null or "ab" => ExperimentKind.AbTest, "interleaving" => ExperimentKind.Interleaving, "shadow" => ExperimentKind.Shadow, _ => null,
+        };
         if (kind is null) return null;
         return new CreateExperiment(
             r.Name, kind.Value, [.. r.Variants.Select(v => new VariantDefinition(v.Name!, v.Weight ?? 1, string.IsNullOrWhiteSpace(v.Model) ? null : v.Model, v.K))],
@@ -122,7 +125,7 @@ internal static class AdminExperimentEndpoints
         : r.Name is null ? "the experiment has no \"name\""
         : r.Variants is null ? "the experiment has no \"variants\""
         : r.Variants.Any(v => v?.Name is null) ? "every variant needs a \"name\""
-        : $"unknown \"kind\" \"{Actors.Events.ReasonText.Quote(r.Kind ?? "")}\": expected \"ab\" or \"interleaving\"";
+        : $"unknown \"kind\" \"{Actors.Events.ReasonText.Quote(r.Kind ?? "")}\": expected \"ab\", \"interleaving\" or \"shadow\"";
 
     internal static ExperimentDto Describe(ExperimentDefinition e, ExperimentModels models)
     {
@@ -130,7 +133,7 @@ internal static class AdminExperimentEndpoints
         var now = DateTimeOffset.UtcNow;
         var serving = models.Serving is { } s && s.Name == e.Name && s.Revision == e.Revision;
         return new ExperimentDto(
-            e.Name, e.Kind == ExperimentKind.Interleaving ? "interleaving" : "ab", e.Status.ToString().ToLowerInvariant(), e.IsLive(now), e.Salt, e.Description,
+            e.Name, ExperimentAnswers.KindName(e.Kind), e.Status.ToString().ToLowerInvariant(), e.IsLive(now), e.Salt, e.Description,
             e.StartAt, e.EndAt, e.Revision, e.CreatedAt, e.UpdatedAt,
             [.. e.Variants.Select((v, i) => new ExperimentVariantDto(v.Name, v.Weight, shares[i], v.Model, v.K))],
             serving, e.IsLive(now) && !serving ? models.LastError ?? "loading its models" : null);
