@@ -20,6 +20,7 @@ public static class NodeEnvironment
         Add(env, "Sessions", options.Sessions);
         Add(env, "Shutdown", options.Shutdown);
         Add(env, "DataQuality", options.DataQuality);
+        Add(env, "Filters", options.Filters);
         return env;
     }
 

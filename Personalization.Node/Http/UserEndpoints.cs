@@ -1,11 +1,13 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Personalization.Actors.Events;
+using Personalization.Actors.Filters;
 using Personalization.Actors.Model;
 using Personalization.Actors.Serving;
 using Personalization.Actors.Sessions;
 using Personalization.Actors.Sharding;
 using Personalization.Node.Hosting;
+using Personalization.Node.Http.Filters;
 
 namespace Personalization.Node.Http;
 
@@ -19,15 +21,17 @@ public static class UserEndpoints
     {
         app.MapGet("/users/{userId}/recommendations", async (
             string userId, string? k, IRequiredActor<UserShardRegion> region, ServingLane lane, LastAnswers lastAnswers, IModelProvider models,
-            NodeOptions options, HttpContext http, CancellationToken ct) =>
+            NodeOptions options, BusinessFilters filters, HttpContext http, CancellationToken ct) =>
         {
             if (ValidateUser(userId) is { } bad) return bad;
             var count = 10;
             if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count < 1 || count > MaxK))
                 return Error(StatusCodes.Status400BadRequest, $"k must be an integer from 1 to {MaxK}, got \"{ReasonText.Quote(k)}\"");
+            // exclude=/include= and the items withdrawn cluster-wide, applied to whichever list answers (Http/Filters).
+            if (filters.ForRequest(http.Request, out var filter) is { } refused) return Error(StatusCodes.Status400BadRequest, refused);
             using var span = QueryTracing.Start(http, userId, count);
             // A user who lives on this node is answered from its serving view, off its actor; others by their actor.
-            if (await lane.TryAnswerAsync(userId, count, ct) is { } served)
+            if (await FilteredRankings.FromLaneAsync(filter, count, size => lane.TryAnswerAsync(userId, size, ct)) is { } served)
             {
                 lastAnswers.Remember(served, Environment.TickCount64);
                 QueryTracing.Answered(span, served, null);
@@ -35,7 +39,8 @@ public static class UserEndpoints
             }
 
             var budget = TimeSpan.FromMilliseconds(options.Http.QueryTimeoutMs);
-            var answer = await AskUser<Recommendations>(region, new GetRecommendations(userId, count), ct, budget);
+            var answer = await FilteredRankings.FromActorAsync(filter, count, budget,
+                (size, left) => AskUser<Recommendations>(region, new GetRecommendations(userId, size), ct, left));
             if (answer.Value is { } live)
             {
                 lastAnswers.Remember(live, Environment.TickCount64);
@@ -44,7 +49,7 @@ public static class UserEndpoints
             }
 
             span?.SetTag("personalization.degraded", answer.Why);
-            return DegradedAnswers.For(userId, count, answer.Why!, lastAnswers, models) is { } degraded
+            return DegradedAnswers.For(userId, count, answer.Why!, lastAnswers, models, filter) is { } degraded
                 ? Results.Json(degraded, ApiJsonContext.Default.RecommendationsDto)
                 : answer.Error!;
         }).RequireRateLimiting(HttpApiHosting.PublicPolicy);
