@@ -10,28 +10,6 @@ using Personalization.Actors.Telemetry;
 
 namespace Personalization.Actors.Kafka.Availability;
 
-public sealed record ItemAvailabilityReaderSettings
-{
-    public required string BootstrapServers { get; init; }
-
-    /// <summary>The compacted availability topic (key = item id).</summary>
-    public required string Topic { get; init; }
-
-    /// <summary>librdkafka properties (TLS, SASL, …) over ours, as for every client of the node.</summary>
-    public IReadOnlyDictionary<string, string>? Properties { get; init; }
-
-    public string ClientId { get; init; } = "personalization-availability";
-
-    /// <summary>How often the topic's partitions are looked up: a topic created after the start, partitions added.</summary>
-    public TimeSpan MetadataInterval { get; init; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>While the start-up backlog is read, what was applied is published at least this often.</summary>
-    public TimeSpan BacklogPublishInterval { get; init; } = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>After a consumer failure, the wait before a new one reads the topic again; doubled up to 30 s.</summary>
-    public TimeSpan RestartBackoff { get; init; } = TimeSpan.FromSeconds(1);
-}
-
 /// <summary>
 /// Follows the item-availability topic on this node (docs/DESIGN.md, "Business filters"). Every node reads every
 /// partition from the beginning — by assignment, in no consumer group and committing nothing, because each node must
@@ -153,7 +131,7 @@ public sealed class ItemAvailabilityReader : IDisposable
     {
         using var consumer = BuildConsumer();
         using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
-        var read = new ReadPass(rereading);
+        var read = new AvailabilityReadPass(rereading);
         var started = _time.GetTimestamp();
         var nextLookup = 0L;
         _passCaughtUp = false;
@@ -208,7 +186,7 @@ public sealed class ItemAvailabilityReader : IDisposable
     }
 
     /// <summary>Assigns partitions not read yet, from the beginning. False when the topic could not be looked up (retry soon).</summary>
-    private bool LookUpPartitions(IConsumer<byte[]?, byte[]?> consumer, IAdminClient admin, ReadPass read)
+    private bool LookUpPartitions(IConsumer<byte[]?, byte[]?> consumer, IAdminClient admin, AvailabilityReadPass read)
     {
         Metadata metadata;
         try
@@ -267,7 +245,7 @@ public sealed class ItemAvailabilityReader : IDisposable
         return true;
     }
 
-    private void Apply(ReadPass read, ConsumeResult<byte[]?, byte[]?> result)
+    private void Apply(AvailabilityReadPass read, ConsumeResult<byte[]?, byte[]?> result)
     {
         var partition = result.Partition.Value;
         var offset = result.Offset.Value;
@@ -323,7 +301,7 @@ public sealed class ItemAvailabilityReader : IDisposable
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
-    private void CaughtUpNow(ReadPass read, long started)
+    private void CaughtUpNow(AvailabilityReadPass read, long started)
     {
         if (read.CaughtUp) return;
         read.CaughtUp = true;
@@ -345,7 +323,7 @@ public sealed class ItemAvailabilityReader : IDisposable
     /// node is ready); a pass that reads the topic again after a failure publishes only once it has caught up, since
     /// its partial set would show items as available whose withdrawal it has not reached yet.
     /// </summary>
-    private void Publish(ReadPass read)
+    private void Publish(AvailabilityReadPass read)
     {
         if (!read.WithdrawnChanged && !read.PositionsChanged) return;
         if (!read.CaughtUp && (read.Rereading || _time.GetElapsedTime(read.LastPublished) < _settings.BacklogPublishInterval)) return;
@@ -406,48 +384,5 @@ public sealed class ItemAvailabilityReader : IDisposable
     private sealed record ReaderState(int Partitions, long Done, long Total, bool TopicMissing, bool Rereading)
     {
         public static readonly ReaderState Starting = new(0, 0, 0, false, false);
-    }
-
-    /// <summary>One partition of one read: where it started, the end offset at assignment (the start-up target), the next offset to read.</summary>
-    private sealed class PartitionProgress(long low, long target)
-    {
-        public long Low { get; } = low;
-
-        public long Target { get; } = target;
-
-        public long Next { get; set; } = low;
-    }
-
-    /// <summary>The state one consumer builds from the beginning of the topic.</summary>
-    private sealed class ReadPass(bool rereading)
-    {
-        public bool Rereading { get; } = rereading;
-
-        public Dictionary<int, PartitionProgress> Partitions { get; } = [];
-
-        public Dictionary<string, WithdrawnItem> Withdrawn { get; } = new(StringComparer.Ordinal);
-
-        public FrozenDictionary<string, WithdrawnItem> Frozen { get; set; } = FrozenDictionary<string, WithdrawnItem>.Empty;
-
-        public bool TopicMissing { get; set; }
-
-        public bool CaughtUp { get; set; }
-
-        public bool WithdrawnChanged { get; set; }
-
-        public bool PositionsChanged { get; set; }
-
-        public long LastPublished { get; set; }
-
-        public long Invalid { get; set; }
-
-        public void ReachedEnd(int partition, long offset)
-        {
-            if (!Partitions.TryGetValue(partition, out var progress) || offset <= progress.Next) return;
-            progress.Next = offset;
-            PositionsChanged = true;
-        }
-
-        public bool AtTargets() => Partitions.Values.All(p => p.Next >= p.Target);
     }
 }
