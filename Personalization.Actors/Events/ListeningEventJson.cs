@@ -24,6 +24,7 @@ namespace Personalization.Actors.Events;
 /// An unpaired surrogate escape (<c>"\uD800"</c>) is not text and is refused.</item>
 /// <item><c>ts</c> is epoch milliseconds from 0 to <see cref="MaxTimestamp"/> or an ISO-8601 string (no offset =
 /// UTC) in that range.</item>
+/// <item><c>recommendationId</c> (optional) is the id of the answer the event came from, obeying the id rules.</item>
 /// <item>Unknown fields are skipped unread, whatever their value; nesting deeper than 64 is refused.</item>
 /// </list>
 /// </remarks>
@@ -173,7 +174,7 @@ public static class ListeningEventJson
             return false;
         }
 
-        string? user = null, item = null;
+        string? user = null, item = null, recommendation = null;
         EventType? type = null;
         long? ts = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -206,6 +207,11 @@ public static class ListeningEventJson
                 if (!ReadTimestamp(ref reader, out var ms, out error)) return false;
                 ts = ms;
             }
+            else if (reader.ValueTextEquals("recommendationId"u8))
+            {
+                if (recommendation is not null) return Duplicate("recommendationId", out error);
+                if (!ReadId(ref reader, "recommendationId", out recommendation, out error)) return false;
+            }
             else
             {
                 // Unknown fields are allowed (producers may add context); skip their value whatever its shape.
@@ -223,7 +229,7 @@ public static class ListeningEventJson
         if (user is null) { error = "missing \"user\""; return false; }
         if (item is null) { error = "missing \"item\""; return false; }
         if (type is null) { error = $"missing \"type\" ({EventTypes.AllowedNames})"; return false; }
-        evt = new ListeningEvent(user, item, type.Value, ts ?? defaultTimestamp);
+        evt = new ListeningEvent(user, item, type.Value, ts ?? defaultTimestamp, recommendation);
         error = null;
         return true;
     }
@@ -270,7 +276,7 @@ public static class ListeningEventJson
         }
 
         // The reader refuses raw control characters; escaped ones (\u0000, \n) and the rest of the id rules are here.
-        if (EventIds.Problem(value, field == "user" ? "\"user\"" : "\"item\"") is { } problem) // constants: nothing allocated per event
+        if (EventIds.Problem(value, field switch { "user" => "\"user\"", "item" => "\"item\"", _ => "\"recommendationId\"" }) is { } problem) // constants: nothing allocated per event
         {
             value = null;
             error = problem;
@@ -346,6 +352,7 @@ public static class ListeningEventJson
             writer.WriteString("item"u8, evt.ItemId);
             writer.WriteString("type"u8, evt.Type.ToWireName());
             writer.WriteNumber("ts"u8, evt.Timestamp);
+            if (evt.RecommendationId is not null) writer.WriteString("recommendationId"u8, evt.RecommendationId);
             writer.WriteEndObject();
         }
 

@@ -26,6 +26,10 @@ public static class UserSessionHostingExtensions
                     typeof(SessionView), typeof(StopUser), typeof(UserCheckpoint), typeof(UserInspection),
                 ],
                 system => new PersonalizationSerializer(system))
+            .WithCustomSerializer(
+                "experiments",
+                [typeof(Experiments.ExperimentDefinition), typeof(Experiments.ImpressionServed), typeof(Experiments.ItemSketches)],
+                system => new ExperimentSerializer(system))
             .WithCustomSerializer("unbound", [typeof(object)], system => new UnboundMessageSerializer(system));
 
     /// <summary>

@@ -99,7 +99,7 @@ internal sealed class IngestRecordHandler
             if (EventSpans.Active) EventSpans.Decoded(_source.AckTarget, record.Partition, record.Offset, evt!.UserId, shard != record.Partition);
             var previous = _predecessors.Next(record.Partition, record.Generation, evt!.UserId, record.Offset);
             var delivery = new DeliveryTag(record.Partition, record.Offset, previous, _source.AckTarget);
-            _shardRegion.Tell(new ApplyEvent(evt.UserId, evt.ItemId, evt.Type, evt.Timestamp, delivery));
+            _shardRegion.Tell(new ApplyEvent(evt.UserId, evt.ItemId, evt.Type, evt.Timestamp, delivery, evt.RecommendationId));
             _applied.Inc();
             return Done;
         }

@@ -3,6 +3,7 @@ using Akka.Serialization;
 using Google.Protobuf;
 using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
+using Personalization.Actors.Model;
 using Personalization.Actors.Serialization.Proto;
 using Personalization.Actors.Sessions;
 
@@ -58,10 +59,11 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
             Offset = e.Delivery.Offset,
             AckTo = e.Delivery.AckTo is null ? string.Empty : Akka.Serialization.Serialization.SerializedActorPath(e.Delivery.AckTo),
             PreviousOffsetPlusOne = e.Delivery.PreviousOffset + 1,
+            RecommendationId = e.RecommendationId ?? string.Empty,
         }.ToByteArray(),
         RedeliveryNeeded r => new RedeliveryNeededProto { Partition = r.Partition }.ToByteArray(),
         EventsDurable d => ToProto(d).ToByteArray(),
-        GetRecommendations q => new GetRecommendationsProto { UserId = q.UserId, K = q.K }.ToByteArray(),
+        GetRecommendations q => ToProto(q).ToByteArray(),
         Recommendations r => ToProto(r).ToByteArray(),
         GetSession s => new GetSessionProto { UserId = s.UserId }.ToByteArray(),
         SessionView v => ToProto(v).ToByteArray(),
@@ -90,7 +92,8 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
 
     private ApplyEvent FromProto(ApplyEventProto p) => new(
         p.UserId, p.ItemId, (EventType)p.Type, p.Timestamp,
-        new DeliveryTag(p.Partition, p.Offset, p.PreviousOffsetPlusOne - 1, p.AckTo.Length == 0 ? null : system.Provider.ResolveActorRef(p.AckTo)));
+        new DeliveryTag(p.Partition, p.Offset, p.PreviousOffsetPlusOne - 1, p.AckTo.Length == 0 ? null : system.Provider.ResolveActorRef(p.AckTo)),
+        p.RecommendationId.Length == 0 ? null : p.RecommendationId);
 
     private static EventsDurableProto ToProto(EventsDurable d)
     {
@@ -101,7 +104,20 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
 
     private static EventsDurable FromProto(EventsDurableProto p) => new(p.Partition, p.Offsets.ToArray());
 
-    private static GetRecommendations FromProto(GetRecommendationsProto p) => new(p.UserId, p.K);
+    private static GetRecommendationsProto ToProto(GetRecommendations q)
+    {
+        var p = new GetRecommendationsProto { UserId = q.UserId, K = q.K };
+        if (q.Companion is { } companion)
+        {
+            p.CompanionName = companion.Name;
+            p.CompanionVersion = companion.Version;
+        }
+
+        return p;
+    }
+
+    private static GetRecommendations FromProto(GetRecommendationsProto p) =>
+        new(p.UserId, p.K, p.CompanionName.Length == 0 ? null : new ModelKey(p.CompanionName, p.CompanionVersion));
 
     private static RecommendationsProto ToProto(Recommendations r)
     {
@@ -146,6 +162,10 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
         };
         p.PendingAcks.Add(i.PendingAcks.Select(a => new PendingAcksProto { Partition = a.Partition, Count = a.Count, FirstOffset = a.FirstOffset, LastOffset = a.LastOffset }));
         p.TopK.Add(i.TopK.Select(t => new RecommendedItemProto { ItemId = t.ItemId, Score = t.Score }));
+        p.Companions.Add(i.Companions.Select(c => new CompanionInspectionProto
+        {
+            ModelName = c.ModelName, ModelVersion = c.ModelVersion, ModelSteps = c.ModelSteps, EventsReflected = c.EventsReflected, Building = c.Building,
+        }));
         return p;
     }
 
@@ -153,7 +173,8 @@ public sealed class PersonalizationSerializer(ExtendedActorSystem system) : Seri
         FromProto(p.Session ?? new SessionViewProto()), p.Node, p.ShardId, p.ModelName.Length == 0 ? null : p.ModelName, p.StateSize, p.StateNorm,
         p.PendingAcks.Select(a => new PendingAcks(a.Partition, a.Count, a.FirstOffset, a.LastOffset)).ToArray(),
         p.EventsWaiting, p.StepInFlight, p.CheckpointsInFlight, p.EventsSinceCheckpoint, p.TopKCached,
-        p.TopK.Select(t => new RecommendedItem(t.ItemId, t.Score)).ToArray());
+        p.TopK.Select(t => new RecommendedItem(t.ItemId, t.Score)).ToArray(),
+        p.Companions.Select(c => new CompanionInspection(c.ModelName, c.ModelVersion, c.ModelSteps, c.EventsReflected, c.Building)).ToArray());
 
     private static UserCheckpointProto ToProto(UserCheckpoint c)
     {

@@ -9,7 +9,9 @@ namespace Personalization.Actors.Serving;
 /// the model's score thread: the same list the user's actor would give (exact scores of every item, the recent items
 /// left out), without a message to it. A user whose view is not here (lives on another node, not started, no model
 /// state yet) or whose view belongs to another model than the one now serving the user (the actor rebuilds its state
-/// first) is not answered here: the caller asks the actor.
+/// first) is not answered here: the caller asks the actor. The same holds for an answer with a companion model
+/// (<see cref="TryAnswerAsync(string, int, ModelKey, CancellationToken)"/>): answered from the companion's state in the
+/// view while the provider still names that model for the user, else by the actor.
 /// </summary>
 public sealed class ServingLane(ServingBoard board, IModelProvider models, int cachedRankingSize = 50)
 {
@@ -39,17 +41,48 @@ public sealed class ServingLane(ServingBoard board, IModelProvider models, int c
             view.Ranking = ranking;
         }
 
-        return Answer(view, ranking, k);
+        return Answer(view.UserId, ranking, k, view.EventCount, "model");
     }
 
-    private static Recommendations Answer(ServingView view, ServedRanking ranking, int k)
+    /// <summary>
+    /// The answer ranked with the state of companion <paramref name="companion"/> in the user's view (the same list the
+    /// actor would give for that companion), or null when the actor must answer: no view here, no state of that
+    /// companion in it yet, or the provider no longer names that model for the user.
+    /// </summary>
+    public async ValueTask<Recommendations?> TryAnswerAsync(string userId, int k, ModelKey companion, CancellationToken cancellationToken = default)
+    {
+        if (!Board.TryGet(userId, out var view) || view.Companion(companion) is not { } state) return null;
+        IModelRuntime? model = null;
+        foreach (var named in models.CompanionsFor(userId))
+        {
+            if (companion.Is(named))
+            {
+                model = named;
+                break;
+            }
+        }
+
+        if (model is null) return null;
+        var ranking = state.Ranking;
+        if (ranking is null || ranking.Model != model || !ranking.Answers(k))
+        {
+            var size = Math.Max(k, cachedRankingSize);
+            var items = await model.TopKAsync(state.State, size, SeenItems(view, model.Vocabulary), cancellationToken).ConfigureAwait(false);
+            ranking = new ServedRanking(items, model, size);
+            state.Ranking = ranking;
+        }
+
+        return Answer(view.UserId, ranking, k, state.EventCount, "companion");
+    }
+
+    private static Recommendations Answer(string userId, ServedRanking ranking, int k, long eventsReflected, string countedAs)
     {
         var count = Math.Min(k, ranking.Items.Length);
         var items = new RecommendedItem[count];
         for (var i = 0; i < count; i++)
             items[i] = new RecommendedItem(ranking.Model.Vocabulary.IdAt(ranking.Items[i].Index), ranking.Items[i].Score);
-        EngineMetrics.Recommendations.WithLabels("model").Inc();
-        return new Recommendations(view.UserId, items, ranking.Model.Name, ranking.Model.Version, view.EventCount, false);
+        EngineMetrics.Recommendations.WithLabels(countedAs).Inc();
+        return new Recommendations(userId, items, ranking.Model.Name, ranking.Model.Version, eventsReflected, false);
     }
 
     // The same rule as the actor's: the recent items the model knows are never recommended back.

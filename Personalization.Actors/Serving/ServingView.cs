@@ -5,8 +5,12 @@ namespace Personalization.Actors.Serving;
 /// belongs to, the recent items (never recommended back) and what the state reflects. Immutable: the user's actor
 /// publishes a new view each time its session changes (<see cref="ServingBoard"/>), so a query reads a consistent view
 /// without the actor. <see cref="Ranking"/> caches the view's ranked list: it is valid as long as the view is the latest.
+/// <see cref="Companions"/> are the states of the user's companion models (docs/DESIGN.md, "The user session") as of
+/// the same moment, each with a ranking cache of its own.
 /// </summary>
-public sealed class ServingView(string userId, float[] state, string[] recentItemIds, string modelName, string modelVersion, long modelSteps, long eventCount)
+public sealed class ServingView(
+    string userId, float[] state, string[] recentItemIds, string modelName, string modelVersion, long modelSteps, long eventCount,
+    CompanionView[]? companions = null)
 {
     public string UserId { get; } = userId;
 
@@ -24,6 +28,41 @@ public sealed class ServingView(string userId, float[] state, string[] recentIte
     public long EventCount { get; } = eventCount;
 
     /// <summary>The ranked list of this view, once a query computed it (several queries racing compute the same list).</summary>
+    public ServedRanking? Ranking { get; set; }
+
+    /// <summary>The companion states that are ready (none for almost every user).</summary>
+    public IReadOnlyList<CompanionView> Companions { get; } = companions ?? [];
+
+    /// <summary>The state of companion <paramref name="key"/> in this view, or null.</summary>
+    public CompanionView? Companion(Model.ModelKey key)
+    {
+        foreach (var companion in Companions)
+        {
+            if (companion.ModelName == key.Name && companion.ModelVersion == key.Version) return companion;
+        }
+
+        return null;
+    }
+}
+
+/// <summary>
+/// A companion model's state in a <see cref="ServingView"/>: immutable but for <see cref="Ranking"/>, the cache of its
+/// ranked list (recent items of the view left out), valid as long as the view is the latest.
+/// </summary>
+public sealed class CompanionView(string modelName, string modelVersion, float[] state, long modelSteps, long eventCount)
+{
+    public string ModelName { get; } = modelName;
+
+    public string ModelVersion { get; } = modelVersion;
+
+    /// <summary>Never written after publication (a step returns a new array).</summary>
+    public float[] State { get; } = state;
+
+    public long ModelSteps { get; } = modelSteps;
+
+    /// <summary>The user's events this state reflects (it may lag the serving state by the companion's step in flight).</summary>
+    public long EventCount { get; } = eventCount;
+
     public ServedRanking? Ranking { get; set; }
 }
 

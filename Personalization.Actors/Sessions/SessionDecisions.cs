@@ -17,6 +17,19 @@ public sealed record StepModel(IModelRuntime Runtime, float[] State, int[] Items
 public sealed record RankItems(IModelRuntime Runtime, float[] State, int Size, IReadOnlyCollection<int> Exclude, long ModelSteps, long EventCount)
     : SessionDecision;
 
+/// <summary>
+/// Run one step of a companion model (<see cref="CompanionStates"/>) over <see cref="Items"/> from <see cref="State"/>;
+/// the result comes back to <see cref="UserSession.CompanionStepCompleted"/> or <see cref="UserSession.CompanionStepFailed"/>
+/// with <see cref="Step"/>. Nothing waits for it: no acknowledgement, checkpoint or stop.
+/// </summary>
+public sealed record StepCompanion(IModelRuntime Runtime, float[] State, int[] Items, CompanionStep Step) : SessionDecision;
+
+/// <summary>
+/// Rank the catalog for a companion's <see cref="State"/>; the result comes back to
+/// <see cref="UserSession.CompanionRankingCompleted"/> (or <see cref="UserSession.CompanionRankingFailed"/>) with <see cref="Query"/>.
+/// </summary>
+public sealed record RankCompanion(IModelRuntime Runtime, float[] State, IReadOnlyCollection<int> Exclude, CompanionQuery Query) : SessionDecision;
+
 /// <summary>Persist the checkpoint (asynchronously: events keep flowing); report it to <see cref="UserSession.CheckpointPersisted"/>.</summary>
 public sealed record PersistCheckpoint(UserCheckpoint Checkpoint) : SessionDecision;
 
@@ -40,6 +53,9 @@ public sealed record PublishServingView : SessionDecision
 {
     public static readonly PublishServingView Instance = new();
 }
+
+/// <summary>An experiment observation (an impression's outcome, an attributed play): counted by the node's tally.</summary>
+public sealed record RecordExperimentSignal(Experiments.ExperimentSignal Signal) : SessionDecision;
 
 /// <summary>Everything applied is durable and nothing is in flight: stop the actor.</summary>
 public sealed record StopSession : SessionDecision

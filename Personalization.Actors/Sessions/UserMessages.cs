@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
+using Personalization.Actors.Model;
 
 namespace Personalization.Actors.Sessions;
 
@@ -14,7 +15,8 @@ public interface IUserMessage
 /// One consumed event for a user, with where it sits in Kafka (<see cref="Delivery"/>: duplicates and lost predecessors
 /// are recognised by it, and the acknowledgement goes back by it once the checkpoint covering the event is durable).
 /// </summary>
-public sealed record ApplyEvent(string UserId, string ItemId, EventType Type, long Timestamp, DeliveryTag Delivery) : IUserMessage
+/// <param name="RecommendationId">The answer the event came from, when its producer said (attribution to an experiment variant).</param>
+public sealed record ApplyEvent(string UserId, string ItemId, EventType Type, long Timestamp, DeliveryTag Delivery, string? RecommendationId = null) : IUserMessage
 {
     /// <summary>An event with no Kafka position (tests, tools).</summary>
     public ApplyEvent(string userId, string itemId, EventType type, long timestamp)
@@ -27,8 +29,13 @@ public sealed record ApplyEvent(string UserId, string ItemId, EventType Type, lo
     public long Offset => Delivery.Offset;
 }
 
-/// <summary>"What next for this user?" Answered with <see cref="Recommendations"/>.</summary>
-public sealed record GetRecommendations(string UserId, int K) : IUserMessage;
+/// <summary>
+/// "What next for this user?" Answered with <see cref="Recommendations"/>. With <see cref="Companion"/>, ranked with the
+/// state the user's session keeps of that companion model instead of the serving one (docs/DESIGN.md, "The user
+/// session"): a cold-start answer of that model while the state is being built, a <see cref="Status.Failure"/> with
+/// <see cref="UnknownCompanionException"/> when the user has no such companion.
+/// </summary>
+public sealed record GetRecommendations(string UserId, int K, ModelKey? Companion = null) : IUserMessage;
 
 public sealed record RecommendedItem(string ItemId, float Score);
 
@@ -87,7 +94,7 @@ public sealed record PendingAcks(int Partition, int Count, long FirstOffset, lon
 /// node), the acknowledgements waiting for a checkpoint, what is in flight, the cached top items, and where it lives
 /// (<see cref="Node"/>: the member address; <see cref="ShardId"/>: the shard = its Kafka partition).
 /// <see cref="TopK"/> is empty unless a ranking is cached for the current state (<see cref="TopKCached"/>):
-/// inspecting never ranks.
+/// inspecting never ranks. <see cref="Companions"/>: the companion model states the session keeps (usually none).
 /// </summary>
 public sealed record UserInspection(
     SessionView Session,
@@ -102,4 +109,8 @@ public sealed record UserInspection(
     int CheckpointsInFlight,
     int EventsSinceCheckpoint,
     bool TopKCached,
-    IReadOnlyList<RecommendedItem> TopK);
+    IReadOnlyList<RecommendedItem> TopK,
+    IReadOnlyList<CompanionInspection> Companions);
+
+/// <summary>A companion model state of a session: its model, the steps and the user's events it reflects, and whether it is still being built (no state yet).</summary>
+public sealed record CompanionInspection(string ModelName, string ModelVersion, long ModelSteps, long EventsReflected, bool Building);

@@ -22,7 +22,11 @@ namespace Personalization.Actors.Sessions;
 /// after <see cref="UserSessionSettings.CheckpointEveryEvents"/> events.</item>
 /// <item>A model swap rebuilds the state from the recent items before anything else is stepped or ranked.</item>
 /// <item>A ranking is cached until the next event or model change; users with no state get the popular items.</item>
+/// <item>Companion models (<see cref="IModelProvider.CompanionsFor"/>) get every applied batch through
+/// <see cref="CompanionStates"/>; they never hold up an acknowledgement, a checkpoint or a stop.</item>
 /// </list>
+/// The methods that may apply a batch take the provider of companions (<c>companions</c>), asked once per applied batch;
+/// without one the companions held are kept and fed, none is added or dropped.
 /// Metrics are counted here (a side channel, not behaviour).
 /// </summary>
 public sealed class UserSession
@@ -35,6 +39,8 @@ public sealed class UserSession
     private Queue<ApplyEvent>? _waiting;
     private List<WaitingQuery>? _queries;
     private Ranking? _ranking;
+    private Experiments.ImpressionLedger? _impressions; // only users who were shown an experiment's answer
+    private CompanionStates? _companions; // null while the user has none: almost every user
     private int _eventsSinceCheckpoint;
     private int _checkpointsInFlight;
     private bool _checkpointScheduled;
@@ -55,6 +61,9 @@ public sealed class UserSession
 
     public PartitionOffsets DurableOffsets => _delivery.Durable;
 
+    /// <summary>The companion model states the session keeps; null while it keeps none (read-only use: inspection, tests).</summary>
+    public CompanionStates? Companions => _companions;
+
     /// <summary>True once every applied event is durable, no step or checkpoint is in flight and nothing waits.</summary>
     public bool IsSettled => !_stepInFlight && _checkpointsInFlight == 0 && _eventsSinceCheckpoint == 0 && !_delivery.HasWaitingAcks;
 
@@ -72,19 +81,20 @@ public sealed class UserSession
     // ---- events ---------------------------------------------------------------------------------------------------
 
     /// <summary>An event arrived: it waits its turn; if no step is in flight, the waiting events go to the model.</summary>
-    public void EventArrived(ApplyEvent evt, IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    public void EventArrived(ApplyEvent evt, IModelRuntime model, long nowMs, List<SessionDecision> decide, IModelProvider? companions = null)
     {
         (_waiting ??= new Queue<ApplyEvent>()).Enqueue(evt);
-        if (!_stepInFlight) ProcessWaiting(model, nowMs, decide);
+        if (!_stepInFlight) ProcessWaiting(model, nowMs, decide, companions);
     }
 
     /// <summary>A model step finished: its events and the new state become part of the session at once.</summary>
-    public void StepCompleted(StepBatch batch, float[] state, IModelRuntime steppedWith, IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    public void StepCompleted(
+        StepBatch batch, float[] state, IModelRuntime steppedWith, IModelRuntime model, long nowMs, List<SessionDecision> decide, IModelProvider? companions = null)
     {
         _stepInFlight = false;
-        Commit(batch.Events, state, steppedWith, batch.Steps, batch.Rebuild, nowMs, decide);
-        if (_queries is not null) AnswerQueries(model, nowMs, decide);
-        if (WaitingCount > 0 && !_stepInFlight) ProcessWaiting(model, nowMs, decide);
+        Commit(batch.Events, state, steppedWith, batch.Steps, batch.Rebuild, nowMs, decide, companions);
+        if (_queries is not null) AnswerQueries(model, nowMs, decide, companions);
+        if (WaitingCount > 0 && !_stepInFlight) ProcessWaiting(model, nowMs, decide, companions);
         else if (_stopping) StopWhenSettled(decide);
     }
 
@@ -101,13 +111,13 @@ public sealed class UserSession
     }
 
     /// <summary>The retry delay after a failed step is over.</summary>
-    public void RetryDue(IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    public void RetryDue(IModelRuntime model, long nowMs, List<SessionDecision> decide, IModelProvider? companions = null)
     {
-        if (!_stepInFlight) ProcessWaiting(model, nowMs, decide);
+        if (!_stepInFlight) ProcessWaiting(model, nowMs, decide, companions);
     }
 
     /// <summary>Takes the waiting events in order, drops redeliveries and gaps, and asks for one model step for the rest.</summary>
-    private void ProcessWaiting(IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    private void ProcessWaiting(IModelRuntime model, long nowMs, List<SessionDecision> decide, IModelProvider? companions)
     {
         var rebuild = Record.ModelVersion is not null && Record.ModelVersion != model.Version;
         if (WaitingCount == 0 && !rebuild) return;
@@ -180,9 +190,9 @@ public sealed class UserSession
         if (items.Count == 0)
         {
             // Nothing for the model (skips, unknown items, duplicates): the events are part of the session at once.
-            if (events.Count > 0) Commit(events, null, model, 0, false, nowMs, decide);
-            if (_queries is not null && !_rankingInFlight) AnswerQueries(model, nowMs, decide);
-            if (WaitingCount > 0) ProcessWaiting(model, nowMs, decide);
+            if (events.Count > 0) Commit(events, null, model, 0, false, nowMs, decide, companions);
+            if (_queries is not null && !_rankingInFlight) AnswerQueries(model, nowMs, decide, companions);
+            if (WaitingCount > 0) ProcessWaiting(model, nowMs, decide, companions);
             else if (_stopping) StopWhenSettled(decide);
             return;
         }
@@ -193,13 +203,15 @@ public sealed class UserSession
     }
 
     /// <summary>Makes a batch part of the session at once: events, their offsets and the state that reflects them.</summary>
-    private void Commit(List<ApplyEvent> events, float[]? state, IModelRuntime model, int steps, bool rebuilt, long nowMs, List<SessionDecision> decide)
+    private void Commit(
+        List<ApplyEvent> events, float[]? state, IModelRuntime model, int steps, bool rebuilt, long nowMs, List<SessionDecision> decide, IModelProvider? companions)
     {
         foreach (var evt in events)
         {
             Record.Apply(model.Vocabulary.Intern(evt.ItemId), evt.Type, evt.Timestamp, evt.Partition, evt.Offset);
             _delivery.Applied(evt.Delivery);
             EngineMetrics.Freshness.Observe(Math.Max(0, nowMs - evt.Timestamp) / 1000.0);
+            _impressions?.Applied(evt, _settings.AttributionWindow, decide);
         }
 
         EngineMetrics.EventsApplied.Inc(events.Count);
@@ -210,11 +222,97 @@ public sealed class UserSession
         }
 
         _ranking = null;
+        if (!_stopping) CompanionsApplied(events, companions, decide);
         if (Record.State is not null) decide.Add(PublishServingView.Instance);
         _eventsSinceCheckpoint += events.Count;
         if (_eventsSinceCheckpoint >= _settings.CheckpointEveryEvents) Checkpoint(decide);
         else if (_eventsSinceCheckpoint > 0) EnsureCheckpointScheduled(decide);
     }
+
+    // ---- companions -----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// An applied batch reaches the companions. For a user without companions (the provider names none and the session
+    /// holds none) this costs one call to the provider and nothing else: no allocation, no decision.
+    /// </summary>
+    private void CompanionsApplied(List<ApplyEvent> events, IModelProvider? companions, List<SessionDecision> decide)
+    {
+        var named = companions?.CompanionsFor(UserId);
+        if (named is { Count: 0 })
+        {
+            _companions = null; // none named any more: every companion state is dropped
+            return;
+        }
+
+        if (named is not null) _companions ??= new CompanionStates();
+        _companions?.Applied(events, named, Record, decide);
+    }
+
+    /// <summary>A companion's step finished: its state moves on and the serving view shows it.</summary>
+    public void CompanionStepCompleted(CompanionStep step, float[] state, List<SessionDecision> decide)
+    {
+        if (_companions?.StepCompleted(step, state, decide) == true && Record.State is not null) decide.Add(PublishServingView.Instance);
+    }
+
+    /// <summary>A companion's step failed: that companion's state is dropped (counted), and built again on its next use.</summary>
+    public void CompanionStepFailed(CompanionStep step, List<SessionDecision> decide)
+    {
+        if (_companions?.StepFailed(step) != true) return;
+        if (_companions.Count == 0) _companions = null;
+        if (Record.State is not null) decide.Add(PublishServingView.Instance);
+    }
+
+    /// <summary>
+    /// "What next?" ranked with companion <paramref name="companion"/>'s state: the cached ranking of that state, or a new
+    /// ranking; the companion's popular items minus the recent ones, marked cold start, while its state is being built;
+    /// a failure (<see cref="UnknownCompanionException"/>) when the user keeps no state of that model. Companions are
+    /// brought in line with <paramref name="companions"/> first, so a companion named since the last batch is built now.
+    /// </summary>
+    public void CompanionQueryArrived(ModelKey companion, int k, IActorRef replyTo, IModelProvider? companions, List<SessionDecision> decide)
+    {
+        if (!_stopping && companions?.CompanionsFor(UserId) is { } named)
+        {
+            if (named.Count == 0) _companions = null;
+            else if ((_companions ??= new CompanionStates()).Refresh(named, Record, decide) && Record.State is not null) decide.Add(PublishServingView.Instance);
+        }
+
+        if (_companions?.Find(companion) is not { } held)
+        {
+            var keys = _companions?.All.Select(c => c.Key).ToArray() ?? [];
+            decide.Add(new Reply(replyTo, new Status.Failure(new UnknownCompanionException(UserId, companion, keys))));
+            return;
+        }
+
+        if (held.State is null)
+        {
+            decide.Add(new Reply(replyTo, ColdAnswer(held.Runtime, k)));
+            return;
+        }
+
+        if (held.Ranking is { } cached && cached.Model == held.Runtime && cached.Answers(k))
+        {
+            decide.Add(new Reply(replyTo, Answer(cached, k, "companion")));
+            return;
+        }
+
+        var size = Math.Max(k, _settings.CachedRankingSize);
+        decide.Add(new RankCompanion(held.Runtime, held.State, SeenItems(held.Runtime.Vocabulary),
+            new CompanionQuery(companion, k, replyTo, size, held.Steps, held.Events, Record.EventCount)));
+    }
+
+    /// <summary>A companion's ranking finished: it answers its query, and is cached if the companion and the session are still where it started.</summary>
+    public void CompanionRankingCompleted(CompanionQuery query, ScoredItem[] items, IModelRuntime rankedWith, List<SessionDecision> decide)
+    {
+        var ranking = new Ranking(items, rankedWith, query.Steps, query.Events, query.Size);
+        if (_companions?.Find(query.Companion) is { } held && held.Runtime == rankedWith && held.Steps == query.Steps &&
+            held.Events == query.Events && Record.EventCount == query.SessionEvents && !held.StepInFlight)
+            held.Ranking = ranking;
+        decide.Add(new Reply(query.ReplyTo, Answer(ranking, query.K, "companion")));
+    }
+
+    /// <summary>A companion's ranking failed: its query gets the failure.</summary>
+    public void CompanionRankingFailed(CompanionQuery query, Exception cause, List<SessionDecision> decide) =>
+        decide.Add(new Reply(query.ReplyTo, new Status.Failure(cause)));
 
     // ---- checkpoints ----------------------------------------------------------------------------------------------
 
@@ -271,6 +369,7 @@ public sealed class UserSession
     public void StopRequested(List<SessionDecision> decide)
     {
         _stopping = true;
+        _companions = null; // never checkpointed: a session that stops drops them (steps in flight come back to nobody)
         StopWhenSettled(decide);
     }
 
@@ -281,17 +380,23 @@ public sealed class UserSession
         if (_checkpointsInFlight == 0) decide.Add(StopSession.Instance);
     }
 
+    // ---- experiments ----------------------------------------------------------------------------------------------
+
+    /// <summary>A node served this user an experiment's answer: the next play scores it.</summary>
+    public void ImpressionArrived(Experiments.ImpressionServed impression, List<SessionDecision> decide) =>
+        (_impressions ??= new Experiments.ImpressionLedger()).Served(impression, Record, decide);
+
     // ---- queries --------------------------------------------------------------------------------------------------
 
     /// <summary>"What next?": answered from the cached ranking, the popular items (no state yet) or a new ranking.</summary>
-    public void QueryArrived(int k, IActorRef replyTo, IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    public void QueryArrived(int k, IActorRef replyTo, IModelRuntime model, long nowMs, List<SessionDecision> decide, IModelProvider? companions = null)
     {
         (_queries ??= []).Add(new WaitingQuery(k, replyTo));
-        AnswerQueries(model, nowMs, decide);
+        AnswerQueries(model, nowMs, decide, companions);
     }
 
     /// <summary>A ranking finished. Queries are answered with it even if an event landed meanwhile (it is at most one step old).</summary>
-    public void RankingCompleted(Ranking ranking, IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    public void RankingCompleted(Ranking ranking, IModelRuntime model, long nowMs, List<SessionDecision> decide, IModelProvider? companions = null)
     {
         _rankingInFlight = false;
         _ranking = ranking.ModelSteps == Record.ModelSteps && ranking.EventCount == Record.EventCount ? ranking : null;
@@ -307,7 +412,7 @@ public sealed class UserSession
         if (_queries is not null)
         {
             _ranking = null;
-            AnswerQueries(model, nowMs, decide);
+            AnswerQueries(model, nowMs, decide, companions);
         }
     }
 
@@ -315,12 +420,13 @@ public sealed class UserSession
     /// A ranking failed. If the model it used was swapped out meanwhile (disposed under it), the queries are answered
     /// with the new model; otherwise they get the failure.
     /// </summary>
-    public void RankingFailed(Exception cause, IModelRuntime rankedWith, IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    public void RankingFailed(
+        Exception cause, IModelRuntime rankedWith, IModelRuntime model, long nowMs, List<SessionDecision> decide, IModelProvider? companions = null)
     {
         _rankingInFlight = false;
         if (cause is ObjectDisposedException && model != rankedWith)
         {
-            AnswerQueries(model, nowMs, decide);
+            AnswerQueries(model, nowMs, decide, companions);
             return;
         }
 
@@ -329,7 +435,7 @@ public sealed class UserSession
         _queries = null;
     }
 
-    private void AnswerQueries(IModelRuntime model, long nowMs, List<SessionDecision> decide)
+    private void AnswerQueries(IModelRuntime model, long nowMs, List<SessionDecision> decide, IModelProvider? companions)
     {
         if (_queries is null) return;
         if (Record.State is null)
@@ -341,7 +447,7 @@ public sealed class UserSession
         if (Record.ModelVersion != model.Version)
         {
             // The model was swapped: the state is rebuilt first, the queries are answered after it.
-            if (!_stepInFlight) ProcessWaiting(model, nowMs, decide);
+            if (!_stepInFlight) ProcessWaiting(model, nowMs, decide, companions);
             return;
         }
 
@@ -360,37 +466,40 @@ public sealed class UserSession
             Record.ModelSteps, Record.EventCount));
     }
 
-    private Recommendations Answer(Ranking ranking, int k, bool counted = true)
+    private Recommendations Answer(Ranking ranking, int k, string? countedAs = "model")
     {
         var count = Math.Min(k, ranking.Items.Length);
         var items = new RecommendedItem[count];
         for (var i = 0; i < count; i++)
             items[i] = new RecommendedItem(ranking.Model.Vocabulary.IdAt(ranking.Items[i].Index), ranking.Items[i].Score);
-        if (counted) EngineMetrics.Recommendations.WithLabels("model").Inc();
+        if (countedAs is not null) EngineMetrics.Recommendations.WithLabels(countedAs).Inc();
         return new Recommendations(UserId, items, ranking.Model.Name, ranking.Model.Version, ranking.EventCount, false);
     }
 
     private void AnswerColdStart(IModelRuntime model, List<SessionDecision> decide)
     {
         var exclude = SeenItems(model.Vocabulary);
-        foreach (var query in _queries!)
-        {
-            var items = new List<RecommendedItem>(query.K);
-            var rank = 0;
-            foreach (var index in model.PopularItems)
-            {
-                rank++;
-                if (exclude.Contains(index)) continue;
-                // Popular lists have no model score: a decreasing rank-based score keeps the order explicit.
-                items.Add(new RecommendedItem(model.Vocabulary.IdAt(index), 1f / rank));
-                if (items.Count == query.K) break;
-            }
+        foreach (var query in _queries!) decide.Add(new Reply(query.ReplyTo, ColdAnswer(model, query.K, exclude)));
+        _queries = null;
+    }
 
-            decide.Add(new Reply(query.ReplyTo, new Recommendations(UserId, items, model.Name, model.Version, Record.EventCount, true)));
-            EngineMetrics.Recommendations.WithLabels("cold_start").Inc();
+    /// <summary>The popular items of <paramref name="model"/> minus the recent ones, marked cold start.</summary>
+    private Recommendations ColdAnswer(IModelRuntime model, int k, HashSet<int>? exclude = null)
+    {
+        exclude ??= SeenItems(model.Vocabulary);
+        var items = new List<RecommendedItem>(k);
+        var rank = 0;
+        foreach (var index in model.PopularItems)
+        {
+            rank++;
+            if (exclude.Contains(index)) continue;
+            // Popular lists have no model score: a decreasing rank-based score keeps the order explicit.
+            items.Add(new RecommendedItem(model.Vocabulary.IdAt(index), 1f / rank));
+            if (items.Count == k) break;
         }
 
-        _queries = null;
+        EngineMetrics.Recommendations.WithLabels("cold_start").Inc();
+        return new Recommendations(UserId, items, model.Name, model.Version, Record.EventCount, true);
     }
 
     /// <summary>The recent items the model knows: never recommended back.</summary>
@@ -412,7 +521,7 @@ public sealed class UserSession
         if (Record.State is null || Record.ModelName is null || Record.ModelVersion is null) return null;
         var recent = new string[Record.Recent.Count];
         for (var i = 0; i < recent.Length; i++) recent[i] = Record.Recent[i].ItemId;
-        return new ServingView(UserId, Record.State, recent, Record.ModelName, Record.ModelVersion, Record.ModelSteps, Record.EventCount);
+        return new ServingView(UserId, Record.State, recent, Record.ModelName, Record.ModelVersion, Record.ModelSteps, Record.EventCount, _companions?.Views());
     }
 
     /// <summary>The live session as operators and the session endpoint see it.</summary>
@@ -433,11 +542,12 @@ public sealed class UserSession
             foreach (var x in state) norm += (double)x * x;
         var cached = _ranking is { } r && r.Model == model && r.ModelSteps == Record.ModelSteps && r.EventCount == Record.EventCount
             && Record.ModelVersion == model.Version ? r : null;
-        var top = cached is null ? [] : Answer(cached, k, counted: false).Items;
+        var top = cached is null ? [] : Answer(cached, k, countedAs: null).Items;
         return new UserInspection(
             View(), node, shardId, Record.ModelName, state?.Length ?? 0, Math.Sqrt(norm),
             _delivery.WaitingByPartition().Select(w => new PendingAcks(w.Partition, w.Count, w.First, w.Last)).ToArray(),
-            WaitingCount, _stepInFlight, _checkpointsInFlight, _eventsSinceCheckpoint, cached is not null, top);
+            WaitingCount, _stepInFlight, _checkpointsInFlight, _eventsSinceCheckpoint, cached is not null, top,
+            _companions?.All.Select(c => new CompanionInspection(c.Key.Name, c.Key.Version, c.Steps, c.Events, c.State is null)).ToArray() ?? []);
     }
 
     private sealed record WaitingQuery(int K, IActorRef ReplyTo);

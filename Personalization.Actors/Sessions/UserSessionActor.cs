@@ -25,6 +25,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
     private readonly Address _selfAddress = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
     private readonly UserSession _session;
     private readonly ServingBoard? _board;
+    private Experiments.ExperimentTally? _tally;
     private ServingView? _published;
 
     // Pending timers: the message each one will deliver (null: none). Not IWithTimers, whose TimerScheduler and its
@@ -83,11 +84,11 @@ public sealed class UserSessionActor : UntypedPersistentActor
                 if (evt.Delivery.AckTo is { Path.Address.HasGlobalScope: true } ackTo && ackTo.Path.Address != _selfAddress)
                     EngineMetrics.RemoteDeliveries.Inc();
                 if (EventSpans.Active) EventSpans.AddEvent(evt.Delivery, "user.received");
-                _session.EventArrived(evt, Model, Now, decide);
+                _session.EventArrived(evt, Model, Now, decide, _models);
                 break;
             case StepCompleted done:
                 if (EventSpans.Active) AddSpanEvents(done.Batch, "model.stepped");
-                _session.StepCompleted(done.Batch, done.State, done.Model, Model, Now, decide);
+                _session.StepCompleted(done.Batch, done.State, done.Model, Model, Now, decide, _models);
                 break;
             case StepFailed failed:
                 Log.Warning(failed.Cause, "Model step for user {UserId} failed; its {Events} events stay queued and are retried", _session.UserId, failed.Batch.Events.Count);
@@ -95,7 +96,7 @@ public sealed class UserSessionActor : UntypedPersistentActor
                 break;
             case RetryStep retry when retry == _retryDue:
                 _retryDue = null;
-                _session.RetryDue(Model, Now, decide);
+                _session.RetryDue(Model, Now, decide, _models);
                 break;
             case CheckpointDue due when due == _checkpointDue:
                 _checkpointDue = null;
@@ -105,14 +106,34 @@ public sealed class UserSessionActor : UntypedPersistentActor
                 break; // a cancelled timer's message
             case GetRecommendations query:
                 _lastActiveSecond = NowSecond;
-                _session.QueryArrived(query.K, Sender, Model, Now, decide);
+                if (query.Companion is { } companion) _session.CompanionQueryArrived(companion, query.K, Sender, _models, decide);
+                else _session.QueryArrived(query.K, Sender, Model, Now, decide, _models);
                 break;
             case RankingCompleted done:
-                _session.RankingCompleted(done.Ranking, Model, Now, decide);
+                _session.RankingCompleted(done.Ranking, Model, Now, decide, _models);
                 break;
             case RankingFailed failed:
                 if (failed.Cause is not ObjectDisposedException) Log.Warning(failed.Cause, "Ranking for user {UserId} failed", _session.UserId);
-                _session.RankingFailed(failed.Cause, failed.Model, Model, Now, decide);
+                _session.RankingFailed(failed.Cause, failed.Model, Model, Now, decide, _models);
+                break;
+            case CompanionStepCompleted done:
+                _session.CompanionStepCompleted(done.Step, done.State, decide);
+                break;
+            case CompanionStepFailed failed:
+                // A retired companion model (replaced or cleared) is not worth a warning: the state is rebuilt or gone.
+                if (failed.Cause is not ObjectDisposedException)
+                    Log.Warning(failed.Cause, "Step of companion model {Companion} for user {UserId} failed; that state is dropped and rebuilt on its next use", failed.Step.Companion, _session.UserId);
+                _session.CompanionStepFailed(failed.Step, decide);
+                break;
+            case CompanionRankingCompleted done:
+                _session.CompanionRankingCompleted(done.Query, done.Items, done.Model, decide);
+                break;
+            case CompanionRankingFailed failed:
+                if (failed.Cause is not ObjectDisposedException) Log.Warning(failed.Cause, "Ranking with companion model {Companion} for user {UserId} failed", failed.Query.Companion, _session.UserId);
+                _session.CompanionRankingFailed(failed.Query, failed.Cause, decide);
+                break;
+            case Experiments.ImpressionServed impression:
+                _session.ImpressionArrived(impression, decide);
                 break;
             case GetSession:
                 Sender.Tell(_session.View());
@@ -155,6 +176,12 @@ public sealed class UserSessionActor : UntypedPersistentActor
                 case RankItems rank:
                     Rank(rank);
                     break;
+                case StepCompanion step:
+                    StepOfCompanion(step);
+                    break;
+                case RankCompanion rank:
+                    RankOfCompanion(rank);
+                    break;
                 case PersistCheckpoint persist:
                     Persist(persist.Checkpoint);
                     break;
@@ -180,6 +207,9 @@ public sealed class UserSessionActor : UntypedPersistentActor
                     break;
                 case PublishServingView:
                     Publish();
+                    break;
+                case RecordExperimentSignal signal:
+                    (_tally ??= Experiments.ExperimentTally.For(Context.System)).Record(signal.Signal);
                     break;
                 case StopSession:
                     Context.Stop(Self);
@@ -216,6 +246,24 @@ public sealed class UserSessionActor : UntypedPersistentActor
             Self,
             success: items => new RankingCompleted(new Ranking(items, model, steps, events, size)),
             failure: ex => new RankingFailed(ex, model));
+    }
+
+    private void StepOfCompanion(StepCompanion decision)
+    {
+        var step = decision.Step;
+        decision.Runtime.StepAsync(decision.State, decision.Items).PipeTo(
+            Self,
+            success: next => new CompanionStepCompleted(step, next),
+            failure: ex => new CompanionStepFailed(step, ex));
+    }
+
+    private void RankOfCompanion(RankCompanion decision)
+    {
+        var (model, query) = (decision.Runtime, decision.Query);
+        model.TopKAsync(decision.State, query.Size, decision.Exclude).PipeTo(
+            Self,
+            success: items => new CompanionRankingCompleted(query, items, model),
+            failure: ex => new CompanionRankingFailed(query, ex));
     }
 
     private void Publish()
@@ -279,6 +327,14 @@ public sealed class UserSessionActor : UntypedPersistentActor
     private sealed record RankingCompleted(Ranking Ranking);
 
     private sealed record RankingFailed(Exception Cause, IModelRuntime Model);
+
+    private sealed record CompanionStepCompleted(CompanionStep Step, float[] State);
+
+    private sealed record CompanionStepFailed(CompanionStep Step, Exception Cause);
+
+    private sealed record CompanionRankingCompleted(CompanionQuery Query, ScoredItem[] Items, IModelRuntime Model);
+
+    private sealed record CompanionRankingFailed(CompanionQuery Query, Exception Cause);
 
     /// <summary>A message a timer delivers to this actor; it can cancel its timer.</summary>
     private abstract class TimerMessage

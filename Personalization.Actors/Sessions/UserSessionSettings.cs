@@ -23,6 +23,9 @@ public sealed record UserSessionSettings
     /// <summary>Events that queued while a step ran go to the model together, up to this many.</summary>
     public int MaxEventsPerStep { get; init; } = 64;
 
+    /// <summary>An experiment impression is scored by the user's first play within this time after it (by the event's time).</summary>
+    public TimeSpan AttributionWindow { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Wait before retrying a failed model step (the events stay queued, in order).</summary>
     public TimeSpan StepRetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 

@@ -44,6 +44,13 @@ public static class EngineMetrics
     public static readonly Counter StepFailures = Metrics.CreateCounter(
         "personalization_model_step_failures_total", "Model steps that failed and were retried.");
 
+    /// <summary>Steps of companion models (docs/DESIGN.md, "The user session": companion states), items stepped.</summary>
+    public static readonly Counter CompanionSteps = Metrics.CreateCounter(
+        "personalization_companion_steps_total", "Model steps applied to companion states (models kept beside the serving one, for interleaving and shadow scoring).");
+
+    public static readonly Counter CompanionStepFailures = Metrics.CreateCounter(
+        "personalization_companion_step_failures_total", "Companion steps that failed: that companion's state was dropped and is rebuilt from the recent items on its next use.");
+
     public static readonly Counter CheckpointWriteRetries = Metrics.CreateCounter(
         "personalization_checkpoint_write_retries_total", "Checkpoint batches written again after a transient database error (down, restarting, disk full).");
 

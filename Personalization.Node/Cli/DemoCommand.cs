@@ -59,6 +59,7 @@ public static class DemoCommand
             broker.CreateTopic(options.Kafka.DeadLetterTopic, 1);
             broker.CreateTopic(options.Kafka.AvailabilityTopic, 1);
             broker.CreateTopic(DeadLetterProducer.DeadLetterTopicFor(options.Kafka.AvailabilityTopic), 1);
+            broker.CreateTopic(options.Experiments.ImpressionsTopic, partitions);
 
             // The demo's own output is the progress and the answers: the engine logs warnings only.
             await using var app = EngineHost.Build(options, b => b.Logging.SetMinimumLevel(LogLevel.Warning));

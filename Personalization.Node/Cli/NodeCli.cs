@@ -11,5 +11,6 @@ public static class NodeCli
         BrokerCommand.Create(),
         LocalClusterCommand.Create(),
         ConsoleVerb.Create(),
+        ReplayCommand.Create(),
     };
 }

@@ -34,6 +34,7 @@ public static class EngineHost
         builder.Services.AddModelRegistry(options.Model, options.Serving.IngestNice);
         builder.Services.AddServingLane();
         builder.Services.AddBusinessFilters(options);
+        builder.Services.AddExperiments(options);
         builder.Services.AddKafkaIngest(options);
         builder.Services.AddHostedService<NodeStatsService>();
         builder.Services.AddSingleton<DashboardHistory>();
@@ -41,7 +42,7 @@ public static class EngineHost
         builder.Services.AddAkka(options.Cluster.SystemName, (akka, services) =>
         {
             akka.AddSetup(new AkkaLogBridgeSetup(services.GetRequiredService<ILoggerFactory>()));
-            akka.WithEngine(options);
+            akka.WithEngine(options).WithExperiments(options);
         });
         configure?.Invoke(builder);
 
@@ -111,6 +112,7 @@ public static class EngineHost
                 CheckpointInterval = TimeSpan.FromSeconds(sessions.CheckpointIntervalSeconds),
                 CheckpointEveryEvents = sessions.CheckpointEveryEvents,
                 IdleTimeout = TimeSpan.FromSeconds(sessions.IdleTimeoutSeconds),
+                AttributionWindow = TimeSpan.FromMinutes(options.Experiments.AttributionWindowMinutes),
             });
     }
 

@@ -45,6 +45,28 @@ public sealed class NodeOptions
         public string CatalogPath { get; set; } = "";
     }
 
+    public ExperimentOptions Experiments { get; set; } = new();
+
+    /// <summary>Experiments on live traffic (docs/DESIGN.md, "Experiments"); the experiments themselves are data, set through /admin/experiments.</summary>
+    public sealed class ExperimentOptions
+    {
+        /// <summary>Every served list is logged here (key: user; value: JSON, README "Experiments").</summary>
+        public string ImpressionsTopic { get; set; } = "impressions";
+
+        /// <summary>False: no impression records (answers still carry recommendation ids; experiments still measure).</summary>
+        public bool Impressions { get; set; } = true;
+
+        /// <summary>
+        /// Where the node keeps its replica of the experiments and their counts (a SQLite file), so a whole cluster restarted
+        /// keeps them; give it a volume that outlives the pod. Empty: memory only (the other nodes' replicas still
+        /// restore a restarted node).
+        /// </summary>
+        public string DataDirectory { get; set; } = "data";
+
+        /// <summary>A user's first play within this many minutes after an experiment's answer scores that answer.</summary>
+        public double AttributionWindowMinutes { get; set; } = 30;
+    }
+
     /// <summary>
     /// How a node shares its cores between serving queries and ingesting (docs/DESIGN.md, "Serving while ingesting"):
     /// ingest (user actors, the Kafka stream and poll thread, model steps) runs on threads of its own at a lower OS

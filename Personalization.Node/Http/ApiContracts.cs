@@ -2,7 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace Personalization.Node.Http;
 
-public sealed record RecommendedItemDto(string ItemId, float Score);
+/// <param name="Variant">Interleaving: the variant whose ranker picked the item (absent otherwise).</param>
+public sealed record RecommendedItemDto(string ItemId, float Score, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Variant = null);
 
 public sealed record ModelDto(string Name, string Version);
 
@@ -12,7 +13,17 @@ public sealed record RecommendationsDto(
     ModelDto Model,
     long EventsReflected,
     bool ColdStart,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DegradedDto? Degraded = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DegradedDto? Degraded = null)
+{
+    /// <summary>This answer's id: events that carry it (<c>"recommendationId"</c>) are attributed to it; its impression record has it.</summary>
+    public string? RecommendationId { get; init; }
+
+    /// <summary>The experiment and variant the user is in, when one is live.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ExperimentAssignmentDto? Experiment { get; init; }
+}
+
+public sealed record ExperimentAssignmentDto(string Name, string Kind, string Variant);
 
 /// <summary>Why an answer is not the user's live ranking, and how old the list it gives is (null: the popular items).</summary>
 public sealed record DegradedDto(string Reason, long? AgeMs);

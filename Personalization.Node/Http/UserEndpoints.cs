@@ -6,6 +6,7 @@ using Personalization.Actors.Model;
 using Personalization.Actors.Serving;
 using Personalization.Actors.Sessions;
 using Personalization.Actors.Sharding;
+using Personalization.Node.Experiments;
 using Personalization.Node.Hosting;
 using Personalization.Node.Http.Filters;
 
@@ -21,36 +22,33 @@ public static class UserEndpoints
     {
         app.MapGet("/users/{userId}/recommendations", async (
             string userId, string? k, IRequiredActor<UserShardRegion> region, ServingLane lane, LastAnswers lastAnswers, IModelProvider models,
-            NodeOptions options, BusinessFilters filters, HttpContext http, CancellationToken ct) =>
+            ExperimentAnswers experiments, NodeOptions options, BusinessFilters filters, HttpContext http, CancellationToken ct) =>
         {
+            var started = TimeProvider.System.GetTimestamp();
             if (ValidateUser(userId) is { } bad) return bad;
-            var count = 10;
-            if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count < 1 || count > MaxK))
+            var requested = 10;
+            if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out requested) || requested < 1 || requested > MaxK))
                 return Error(StatusCodes.Status400BadRequest, $"k must be an integer from 1 to {MaxK}, got \"{ReasonText.Quote(k)}\"");
             // exclude=/include= and the items withdrawn cluster-wide, applied to whichever list answers (Http/Filters).
             if (filters.ForRequest(http.Request, out var filter) is { } refused) return Error(StatusCodes.Status400BadRequest, refused);
+            var assignment = experiments.Assign(userId);
+            var count = assignment.KFor(requested);
             using var span = QueryTracing.Start(http, userId, count);
-            // A user who lives on this node is answered from its serving view, off its actor; others by their actor.
-            if (await FilteredRankings.FromLaneAsync(filter, count, size => lane.TryAnswerAsync(userId, size, ct)) is { } served)
+            if (assignment.Interleaves && experiments.InterleavingPartner is { } partner)
             {
-                lastAnswers.Remember(served, Environment.TickCount64);
-                QueryTracing.Answered(span, served, null);
-                return Results.Json(Dto(served, count, null), ApiJsonContext.Default.RecommendationsDto);
+                // Both rankers' lists at once; a partner that cannot answer leaves the answer un-interleaved and uncounted.
+                var first = AnswerAsync(userId, count, filter, region, lane, lastAnswers, models, options, span, ct);
+                var second = CompanionAnswerAsync(userId, count, filter, partner, region, lane, options, ct);
+                var (served, b) = (await first, await second);
+                if (served.Dto is not { } a) return served.Error!;
+                if (b is null || a.Degraded is not null) return Results.Json(experiments.Served(ExperimentAssignment.None, a, started), ApiJsonContext.Default.RecommendationsDto);
+                var (interleaved, teams) = ExperimentAnswers.Interleave(assignment, a, b, count);
+                return Results.Json(experiments.Served(assignment, interleaved, started, teams), ApiJsonContext.Default.RecommendationsDto);
             }
 
-            var budget = TimeSpan.FromMilliseconds(options.Http.QueryTimeoutMs);
-            var answer = await FilteredRankings.FromActorAsync(filter, count, budget,
-                (size, left) => AskUser<Recommendations>(region, new GetRecommendations(userId, size), ct, left));
-            if (answer.Value is { } live)
-            {
-                lastAnswers.Remember(live, Environment.TickCount64);
-                QueryTracing.Answered(span, live, null);
-                return Results.Json(Dto(live, count, null), ApiJsonContext.Default.RecommendationsDto);
-            }
-
-            span?.SetTag("personalization.degraded", answer.Why);
-            return DegradedAnswers.For(userId, count, answer.Why!, lastAnswers, models, filter) is { } degraded
-                ? Results.Json(degraded, ApiJsonContext.Default.RecommendationsDto)
+            var answer = await AnswerAsync(userId, count, filter, region, lane, lastAnswers, models, options, span, ct);
+            return answer.Dto is { } dto
+                ? Results.Json(experiments.Served(assignment.Interleaves ? ExperimentAssignment.None : assignment, dto, started), ApiJsonContext.Default.RecommendationsDto)
                 : answer.Error!;
         }).RequireRateLimiting(HttpApiHosting.PublicPolicy);
 
@@ -66,6 +64,32 @@ public static class UserEndpoints
     }
 
     internal static IResult Error(int status, string message) => ApiProblems.Problem(status, message);
+
+    /// <summary>
+    /// The user's ranked list: a user who lives on this node from its serving view, off its actor; others by their
+    /// actor; when the actor cannot answer in the query budget, a degraded answer that says why (or the error).
+    /// </summary>
+    private static async Task<(RecommendationsDto? Dto, IResult? Error)> AnswerAsync(
+        string userId, int count, ItemFilter filter, IRequiredActor<UserShardRegion> region, ServingLane lane, LastAnswers lastAnswers, IModelProvider models,
+        NodeOptions options, System.Diagnostics.Activity? span, CancellationToken ct)
+    {
+        if (await FilteredRankings.FromLaneAsync(filter, count, size => lane.TryAnswerAsync(userId, size, ct)) is { } served) return (Live(served), null);
+
+        var budget = TimeSpan.FromMilliseconds(options.Http.QueryTimeoutMs);
+        var answer = await FilteredRankings.FromActorAsync(filter, count, budget,
+            (size, left) => AskUser<Recommendations>(region, new GetRecommendations(userId, size), ct, left));
+        if (answer.Value is { } live) return (Live(live), null);
+
+        span?.SetTag("personalization.degraded", answer.Why);
+        return DegradedAnswers.For(userId, count, answer.Why!, lastAnswers, models, filter) is { } degraded ? (degraded, null) : (null, answer.Error);
+
+        RecommendationsDto Live(Recommendations r)
+        {
+            lastAnswers.Remember(r, Environment.TickCount64);
+            QueryTracing.Answered(span, r, null);
+            return Dto(r, count, null);
+        }
+    }
 
     internal static SessionDto SessionDtoOf(SessionView v) => new(
         v.UserId,
@@ -91,6 +115,17 @@ public static class UserEndpoints
     internal static RecommendationsDto Dto(Recommendations r, int k, DegradedDto? degraded) => new(
         r.UserId, r.Items.Take(k).Select(i => new RecommendedItemDto(i.ItemId, i.Score)).ToArray(), new ModelDto(r.ModelName, r.ModelVersion),
         r.EventsReflected, r.ColdStart, degraded);
+
+    /// <summary>The user's list from a companion model's state (interleaving's second ranker), or null when it has none to give.</summary>
+    private static async Task<Recommendations?> CompanionAnswerAsync(
+        string userId, int count, ItemFilter filter, ModelKey companion, IRequiredActor<UserShardRegion> region, ServingLane lane, NodeOptions options,
+        CancellationToken ct)
+    {
+        if (await FilteredRankings.FromLaneAsync(filter, count, size => lane.TryAnswerAsync(userId, size, companion, ct)) is { } served) return served;
+        var answer = await FilteredRankings.FromActorAsync(filter, count, TimeSpan.FromMilliseconds(options.Http.QueryTimeoutMs),
+            (size, left) => AskUser<Recommendations>(region, new GetRecommendations(userId, size, companion), ct, left));
+        return answer.Value;
+    }
 
     /// <summary>The user actor's answer, or why there is none (<c>Why</c>, for a degraded answer) and the error to give otherwise.</summary>
     internal static async Task<(T? Value, string? Why, IResult? Error)> AskUser<T>(

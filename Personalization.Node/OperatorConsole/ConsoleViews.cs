@@ -179,6 +179,10 @@ public static class ConsoleViews
             ? "pending acks: none (everything applied is durable and acknowledged)"
             : "pending acks: " + string.Join("; ", i.PendingAcks.Select(a => $"p{a.Partition}: {a.Count} ({a.FirstOffset}..{a.LastOffset})")) + " — waiting for the next checkpoint");
         console.WriteLine($"in flight: model step {(i.StepInFlight ? "running" : "none")}, {i.EventsWaiting} events waiting, {i.CheckpointsInFlight} checkpoints being written, {i.EventsSinceCheckpoint} events since the last checkpoint");
+        if (i.Companions is { Count: > 0 } companions)
+            console.WriteLine("companions: " + string.Join("; ", companions.Select(c => c.Building
+                ? $"{c.Model} {c.Version} (being built from the recent items)"
+                : $"{c.Model} {c.Version}, {c.Steps} steps, {c.EventsReflected} events")));
         var source = i.TopKSource switch
         {
             "cached" => "the ranking the actor holds for its current state",

@@ -7,6 +7,9 @@ public static class RepositoryPaths
 
     public static string DefaultModel => Path.Combine(Root, "models", "default");
 
+    /// <summary>The deliberately weaker model of the experiment tests (models/weak/README.md).</summary>
+    public static string WeakModel => Path.Combine(Root, "models", "weak");
+
     public static string SampleSessions => Path.Combine(Root, "data", "sample", "games-sessions.txt");
 
     private static string FindRoot()

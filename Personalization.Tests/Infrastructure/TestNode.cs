@@ -48,6 +48,8 @@ public sealed class TestNode : IAsyncDisposable
         // Tests compare live answers with the offline replay: on a loaded CI machine a first query (recovery, then a
         // ranking) can take longer than the production budget, and would come back degraded.
         options.Http.QueryTimeoutMs = 10_000;
+        // Each node its own replica of the experiments, never the working directory's.
+        options.Experiments.DataDirectory = Path.Combine(Path.GetTempPath(), "pz-ddata-" + Guid.NewGuid().ToString("N")[..12]);
         return options;
     }
 

@@ -207,6 +207,102 @@ public sealed class AllocationTests(ITestOutputHelper output)
         public KafkaSourceStatus Status() => throw new NotSupportedException();
     }
 
+    /// <summary>
+    /// A user's events through its session (docs/DESIGN.md, "The user session"): arrival, the step decision, the step's
+    /// result, the checkpoint every N events and its acknowledgements, as the actor hands them over — the model itself is
+    /// not run (its result array is the batcher's, measured above). Bytes per event, the session's own, for a user
+    /// without companions: no provider of companions, the registry with none loaded, and the registry with companions
+    /// that other users keep (one bucket per salt, computed on the stack). All three the same: the companion seam
+    /// costs such a user nothing per event. (Before companions existed: 423.2 B per event; a new session 360 B.)
+    /// </summary>
+    [Fact]
+    public async Task A_users_events_cost_its_session_the_same_bytes_with_or_without_companion_rules()
+    {
+        await using var none = new ModelRegistry(path => new Personalization.Tests.Sessions.OrderedModel(path));
+        await using var others = new ModelRegistry(path => new Personalization.Tests.Sessions.OrderedModel(path));
+        var bucket = VariantAssignment.BucketOf("alloc-user", "shadow");
+        var from = bucket < VariantAssignment.Buckets / 2 ? 0.5 : 0.0; // a half of the users without this one
+        others.SetCompanions([new CompanionSpec("shadow", "shadow-1", from, from + 0.5), new CompanionSpec("interleaving", "il-1", 0.9999, 1, Salt: "x")]);
+        Assert.Empty(others.CompanionsFor("alloc-user"));
+
+        await using var one = new ModelRegistry(path => new Personalization.Tests.Sessions.OrderedModel(path, items: 20));
+        one.SetCompanions([new CompanionSpec("shadow", "shadow-1")]);
+
+        var withoutProvider = SessionBytesPerEvent(null);
+        var withoutCompanions = SessionBytesPerEvent(none);
+        var othersCompanions = SessionBytesPerEvent(others);
+        var withOne = SessionBytesPerEvent(one); // for scale: what a user with a companion pays (its step and its batch)
+
+        output.WriteLine($"session per event: {withoutProvider:F1} B without a provider, {withoutCompanions:F1} B with the registry and no companion, " +
+                         $"{othersCompanions:F1} B with companions of other users; {withOne:F1} B with one companion of its own; a new session: {NewSessionBytes()} B");
+        Assert.Equal(withoutProvider, withoutCompanions);
+        Assert.Equal(withoutProvider, othersCompanions);
+    }
+
+    private static long NewSessionBytes()
+    {
+        var settings = new Actors.Sessions.UserSessionSettings();
+        GC.KeepAlive(new Actors.Sessions.UserSession("alloc-user", settings));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        GC.KeepAlive(new Actors.Sessions.UserSession("alloc-user", settings));
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    private static double SessionBytesPerEvent(IModelProvider? companions)
+    {
+        var model = new Personalization.Tests.Sessions.FakeModel("v1");
+        var settings = new Actors.Sessions.UserSessionSettings();
+        var source = new FakeRef();
+        const int events = 4000;
+        var arrivals = Enumerable.Range(0, events)
+            .Select(i => new Actors.Sessions.ApplyEvent("alloc-user", "i" + (1 + i % 20), Actors.Events.EventType.Play, 1_700_000_000_000 + i, new DeliveryTag(0, i, i - 1, source)))
+            .ToArray();
+        var state = new float[model.StateSize];
+        var session = new Actors.Sessions.UserSession("alloc-user", settings);
+        session.RecoveryCompleted();
+        var decisions = new List<Actors.Sessions.SessionDecision>();
+        var next = 0;
+
+        // What the actor carries out, minus Akka: a step's result comes back at once, a checkpoint is durable at once.
+        void Run(int count)
+        {
+            for (var n = 0; n < count; n++)
+            {
+                session.EventArrived(arrivals[next++], model, 1_700_000_000_000, decisions, companions);
+                for (var i = 0; i < decisions.Count; i++)
+                {
+                    var decision = decisions[i];
+                    switch (decision)
+                    {
+                        case Actors.Sessions.StepModel step:
+                            session.StepCompleted(step.Batch, state, step.Runtime, model, 1_700_000_000_000, decisions, companions);
+                            break;
+                        case Actors.Sessions.PersistCheckpoint persist:
+                            session.CheckpointPersisted(persist.Checkpoint, decisions);
+                            break;
+                        case Actors.Sessions.StepCompanion step:
+                            if (companions?.CompanionsFor("alloc-user").Count is null or 0) throw new InvalidOperationException("a user without companions was asked to step one");
+                            session.CompanionStepCompleted(step.Step, state, decisions);
+                            break;
+                    }
+                }
+
+                decisions.Clear();
+            }
+        }
+
+        Run(Warm * 4);
+        var rounds = new List<long>();
+        for (var r = 0; r < RoundCount; r++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            Run(1000);
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        return rounds.Min() / 1000.0;
+    }
+
     [Fact]
     public async Task A_step_request_allocates_little_beyond_its_result()
     {

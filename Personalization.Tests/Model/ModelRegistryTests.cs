@@ -130,6 +130,77 @@ public sealed class ModelRegistryTests
         Assert.Equal(10, (await registry.ForUser(user).TopKAsync(new float[candidate.StateSize], 10, [])).Length);
     }
 
+    [Fact]
+    public async Task Companions_are_kept_by_the_users_in_their_range_under_their_salt_without_allocating()
+    {
+        await using var registry = new ModelRegistry(path => new FakeRuntime(path));
+        registry.Load("current");
+        Assert.Empty(registry.CompanionsFor("anyone"));
+        registry.SetCompanions([new CompanionSpec("shadow", "shadow", 0, 0.1), new CompanionSpec("interleaving", "inter", 0.5, 1, Salt: "exp-3")]);
+        var shadow = registry.Companions.Single(c => c.Name == "shadow").Runtime;
+        var inter = registry.Companions.Single(c => c.Name == "interleaving").Runtime;
+
+        var users = Enumerable.Range(0, 40_000).Select(i => $"listener-{i}").ToArray();
+        var lists = users.Select(registry.CompanionsFor).ToArray();
+        Assert.InRange(lists.Count(l => l.Contains(shadow)) / (double)users.Length, 0.09, 0.11);
+        Assert.InRange(lists.Count(l => l.Contains(inter)) / (double)users.Length, 0.48, 0.52);
+        Assert.All(users.Zip(lists), u => Assert.Equal(VariantAssignment.BucketOf(u.First, "shadow") < 1_000, u.Second.Contains(shadow)));
+        Assert.All(users.Zip(lists), u => Assert.Equal(VariantAssignment.BucketOf(u.First, "exp-3") >= 5_000, u.Second.Contains(inter)));
+        var both = lists.First(l => l.Count == 2);
+        Assert.Equal(new[] { shadow, inter }, both); // in the order they were set
+        Assert.All(lists.Where(l => l.Count == 2), l => Assert.Same(both, l)); // one list per subset, built once
+        Assert.Same(Array.Empty<IModelRuntime>(), lists.First(l => l.Count == 0));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var user in users) registry.CompanionsFor(user);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        registry.Load("current-2"); // a swap of the serving model keeps the companions
+        Assert.Same(shadow, registry.Companions.Single(c => c.Name == "shadow").Runtime);
+        registry.ClearCompanions();
+        Assert.Empty(registry.Companions);
+        Assert.All(users.Take(100), u => Assert.Empty(registry.CompanionsFor(u)));
+        await registry.RetiredDisposed();
+        Assert.True(((FakeRuntime)shadow).Disposed);
+    }
+
+    [Fact]
+    public async Task A_bad_companion_refuses_the_whole_set_and_disposes_what_it_opened()
+    {
+        var opened = new List<FakeRuntime>();
+        await using var registry = new ModelRegistry(path => path == "bad"
+            ? throw new InvalidModelException("bad is bad")
+            : opened.AddAndReturn(new FakeRuntime(path)));
+        registry.SetCompanions([new CompanionSpec("x", "x")]);
+        var before = registry.Companions;
+
+        Assert.Throws<InvalidModelException>(() => registry.SetCompanions([new CompanionSpec("y", "y"), new CompanionSpec("z", "bad")]));
+
+        Assert.Same(before, registry.Companions);
+        await registry.RetiredDisposed();
+        Assert.True(opened.Single(r => r.Name == "y").Disposed);
+        Assert.False(opened.Single(r => r.Name == "x").Disposed);
+    }
+
+    [Theory]
+    [InlineData("a,a", 0, 1, "companion names must be unique")]
+    [InlineData("a", 0.5, 0.5, "companion a: the users' range [0.5, 0.5) must lie in [0, 1] and not be empty")]
+    [InlineData("a", -0.1, 1, "must lie in [0, 1]")]
+    [InlineData("a", 0, 1.5, "must lie in [0, 1]")]
+    [InlineData("a,b,c,d,e,f,g,h,i", 0, 1, "at most 8 companions, got 9")]
+    [InlineData("a,b:a", 0, 1, "two companions are model a@1: a session keeps one state per model name and version")]
+    public async Task Companion_definitions_that_cannot_work_are_refused_with_a_reason_and_change_nothing(string names, double from, double to, string reason)
+    {
+        await using var registry = new ModelRegistry(path => new FakeRuntime(path));
+        // "b:a" is companion b of folder a (FakeRuntime is named after its folder, version 1).
+        var specs = names.Split(',').Select(n => n.Split(':')).Select(n => new CompanionSpec(n[0], n.Length > 1 ? n[1] : n[0], from, to)).ToArray();
+
+        var refusal = Assert.Throws<ArgumentException>(() => registry.SetCompanions(specs));
+
+        Assert.Contains(reason, refusal.Message);
+        Assert.Empty(registry.Companions);
+    }
+
     private sealed class FakeRuntime(string name) : IModelRuntime, IDisposable
     {
         public string Name => name;

@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Akka.TestKit.Xunit2;
 using Personalization.Actors.Delivery;
 using Personalization.Actors.Events;
+using Personalization.Actors.Model;
 using Personalization.Actors.Serialization;
 using Personalization.Actors.Sessions;
 using Xunit;
@@ -68,6 +69,8 @@ public class PersonalizationSerializerTests() : TestKit(ConfigurationFactory.Par
     {
         Assert.Equal(new GetRecommendations("u", 25), RoundTrip(new GetRecommendations("u", 25)));
         Assert.Equal(new GetSession("u"), RoundTrip(new GetSession("u")));
+        Assert.Equal(new GetRecommendations("u", 5, new ModelKey("gru-games", "2026-11-25.1")), RoundTrip(new GetRecommendations("u", 5, new ModelKey("gru-games", "2026-11-25.1"))));
+        Assert.Null(RoundTrip(new GetRecommendations("u", 5)).Companion);
         var answer = new Recommendations("u", [new RecommendedItem("a", 0.5f), new RecommendedItem("b", 0.25f)], "gru", "v1", 12, false);
         var back = RoundTrip(answer);
         Assert.Equal(answer.Items, back.Items);
@@ -84,7 +87,8 @@ public class PersonalizationSerializerTests() : TestKit(ConfigurationFactory.Par
         Assert.Equal(new InspectUser("u", 7), RoundTrip(new InspectUser("u", 7)));
         var session = new SessionView("u", 3, 2, 1, 0, 0, 1000, 3000, [new RecentItem("a", EventType.Play, 1000)], "v1", 2, [(1, 41L)], [(1, 40L)]);
         var inspection = new UserInspection(session, "akka.tcp://personalization@10.0.0.7:4053", "1", "gru", 64, 1.25,
-            [new PendingAcks(1, 1, 41, 41)], 2, true, 1, 1, true, [new RecommendedItem("b", 0.5f)]);
+            [new PendingAcks(1, 1, 41, 41)], 2, true, 1, 1, true, [new RecommendedItem("b", 0.5f)],
+            [new CompanionInspection("gru-games", "v2", 12, 14, false), new CompanionInspection("shadow", "1", 0, 0, true)]);
 
         var back = RoundTrip(inspection);
 
@@ -95,7 +99,8 @@ public class PersonalizationSerializerTests() : TestKit(ConfigurationFactory.Par
         Assert.Equal(session.DurableOffsets, back.Session.DurableOffsets);
         Assert.Equal(session with { Recent = [], AppliedOffsets = [], DurableOffsets = [] },
             back.Session with { Recent = [], AppliedOffsets = [], DurableOffsets = [] });
-        Assert.Equal(inspection with { Session = session, PendingAcks = [], TopK = [] }, back with { Session = session, PendingAcks = [], TopK = [] });
+        Assert.Equal(inspection.Companions, back.Companions);
+        Assert.Equal(inspection with { Session = session, PendingAcks = [], TopK = [], Companions = [] }, back with { Session = session, PendingAcks = [], TopK = [], Companions = [] });
         Assert.Null(RoundTrip(inspection with { ModelName = null }).ModelName);
     }
 

@@ -74,6 +74,60 @@ public sealed class ServingLaneTests
         Assert.Equal(2, answer!.EventsReflected);
     }
 
+    private sealed class WithCompanions(IModelRuntime model, params IModelRuntime[] companions) : IModelProvider
+    {
+        public IModelRuntime[] Companions { get; set; } = companions;
+
+        public IModelRuntime ForUser(string userId) => model;
+
+        public IReadOnlyList<IModelRuntime> CompanionsFor(string userId) => Companions;
+    }
+
+    [Fact]
+    public async Task A_companion_answer_is_its_models_ranking_of_its_state_in_the_view_with_a_ranking_cached_per_companion()
+    {
+        var serving = new FakeModel("v1");
+        var companion = new OrderedModel("c1");
+        var companionState = OrderedModel.Stepped(4, 2);
+        var board = new ServingBoard();
+        var view = new ServingView("u1", [1f, 0f], ["i1", "i3", "i2"], serving.Name, serving.Version, 2, 3,
+            [new CompanionView(companion.Name, companion.Version, companionState, modelSteps: 2, eventCount: 2)]);
+        board.Publish(view);
+        var lane = new ServingLane(board, new WithCompanions(serving, companion), cachedRankingSize: 10);
+
+        var answer = await lane.TryAnswerAsync("u1", 5, ModelKey.Of(companion));
+
+        var expected = await companion.TopKAsync(companionState, 5, [1, 3, 2]);
+        Assert.NotNull(answer);
+        Assert.Equal(expected.Select(i => (companion.Vocabulary.IdAt(i.Index), i.Score)), answer!.Items.Select(i => (i.ItemId, i.Score)));
+        Assert.Equal((companion.Name, companion.Version, 2L, false), (answer.ModelName, answer.ModelVersion, answer.EventsReflected, answer.ColdStart));
+        var cached = view.Companions[0].Ranking;
+        Assert.NotNull(cached);
+        Assert.Null(view.Ranking); // the serving model's cache is its own
+        await lane.TryAnswerAsync("u1", 8, ModelKey.Of(companion));
+        Assert.Same(cached, view.Companions[0].Ranking);
+        Assert.Equal(serving.Version, (await lane.TryAnswerAsync("u1", 5))!.ModelVersion);
+    }
+
+    [Fact]
+    public async Task A_companion_the_view_lacks_or_the_provider_no_longer_names_is_left_to_the_actor()
+    {
+        var serving = new FakeModel("v1");
+        var companion = new OrderedModel("c1");
+        var board = new ServingBoard();
+        board.Publish(new ServingView("u1", [1f, 0f], ["i1"], serving.Name, serving.Version, 1, 1,
+            [new CompanionView(companion.Name, companion.Version, OrderedModel.Stepped(1), 1, 1)]));
+        var models = new WithCompanions(serving, companion, new OrderedModel("c2"));
+        var lane = new ServingLane(board, models);
+
+        Assert.Null(await lane.TryAnswerAsync("u1", 5, new ModelKey("ordered", "c2"))); // not built yet: the actor answers (cold)
+        Assert.Null(await lane.TryAnswerAsync("u1", 5, new ModelKey("ordered", "c3"))); // unknown: the actor says so
+        Assert.Null(await lane.TryAnswerAsync("nobody", 5, ModelKey.Of(companion)));
+        Assert.NotNull(await lane.TryAnswerAsync("u1", 5, ModelKey.Of(companion)));
+        models.Companions = [];
+        Assert.Null(await lane.TryAnswerAsync("u1", 5, ModelKey.Of(companion))); // dropped since the view was published
+    }
+
     [Fact]
     public void Withdrawing_an_old_view_keeps_the_newer_one_of_the_same_user()
     {

@@ -177,6 +177,72 @@ public sealed class UserSessionActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(["other-2", "other-1"], answer.Items.Select(i => i.ItemId));
     }
 
+    /// <summary>
+    /// Companion states end to end with two real model folders (the shipped one, and a copy under another version):
+    /// the user served by the shipped model keeps the copy's state beside its own, and its answer with that companion
+    /// is the answer of a user whose session is served by the copy directly, after the same events (a skip and an item
+    /// the model does not know among them) — from the actor and, off the actor, from its serving view.
+    /// </summary>
+    [Fact]
+    public async Task A_companion_answer_equals_the_answer_of_a_session_served_by_that_model_after_the_same_events()
+    {
+        using var copy = Model.TestModelFolder.Copy();
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(copy.File("manifest.json")))!;
+        manifest["version"] = "companion-" + Guid.NewGuid().ToString("N")[..6];
+        File.WriteAllText(copy.File("manifest.json"), manifest.ToJsonString());
+        await using var shipped = new ModelRegistry();
+        var serving = shipped.Load(Model.TestModelFolder.Path);
+        shipped.SetCompanions([new CompanionSpec("candidate", copy.Path)]);
+        var companion = shipped.Companions.Single().Runtime;
+        var key = ModelKey.Of(companion);
+        await using var direct = new ModelRegistry();
+        direct.Load(copy.Path);
+        var board = new Personalization.Actors.Serving.ServingBoard();
+        var user = Sys.ActorOf(UserSessionActor.PropsFor(Settings, shipped, board), "u-companion");
+        var reference = Sys.ActorOf(UserSessionActor.PropsFor(Settings, direct), "u-direct");
+        var items = new[] { 17, 230, 1200, 5, 9000, 23000, 42, 777 }.Select(serving.Vocabulary.IdAt).ToList();
+        items.Insert(3, "not-an-item-of-the-model");
+        for (var i = 0; i < items.Count; i++)
+        {
+            var type = i == 5 ? EventType.Skip : EventType.Play;
+            user.Tell(new ApplyEvent("u-companion", items[i], type, 1_700_000_000_000 + i, new DeliveryTag(0, i, i - 1, _source.Ref)));
+            reference.Tell(new ApplyEvent("u-direct", items[i], type, 1_700_000_000_000 + i, new DeliveryTag(1, i, i - 1, _source.Ref)));
+        }
+
+        Recommendations answer = null!;
+        await AwaitAssertAsync(async () =>
+        {
+            answer = await user.Ask<Recommendations>(new GetRecommendations("u-companion", 10, key), TimeSpan.FromSeconds(10));
+            Assert.Equal(items.Count, answer.EventsReflected);
+        }, TimeSpan.FromSeconds(20));
+        await AwaitAssertAsync(async () => Assert.Equal(items.Count, (await reference.Ask<SessionView>(new GetSession("u-direct"), TimeSpan.FromSeconds(10))).EventCount));
+        var expected = await reference.Ask<Recommendations>(new GetRecommendations("u-direct", 10), TimeSpan.FromSeconds(10));
+
+        Assert.False(answer.ColdStart);
+        Assert.Equal((companion.Name, companion.Version), (answer.ModelName, answer.ModelVersion));
+        Assert.Equal((expected.ModelName, expected.ModelVersion), (answer.ModelName, answer.ModelVersion));
+        Assert.Equal(expected.Items.Select(i => i.ItemId), answer.Items.Select(i => i.ItemId));
+        Assert.All(expected.Items.Zip(answer.Items), p => Assert.Equal(p.First.Score, p.Second.Score, 1e-4f));
+        Assert.DoesNotContain(answer.Items, i => items.Contains(i.ItemId));
+        var own = await user.Ask<Recommendations>(new GetRecommendations("u-companion", 10), TimeSpan.FromSeconds(10));
+        Assert.Equal(serving.Version, own.ModelVersion); // the user is still served by its own model
+
+        var inspection = await user.Ask<UserInspection>(new InspectUser("u-companion", 3), TimeSpan.FromSeconds(10));
+        var shown = Assert.Single(inspection.Companions);
+        Assert.Equal((companion.Name, companion.Version, (long)items.Count - 2, (long)items.Count, false),
+            (shown.ModelName, shown.ModelVersion, shown.ModelSteps, shown.EventsReflected, shown.Building));
+
+        var lane = new Personalization.Actors.Serving.ServingLane(board, shipped);
+        var offActor = await lane.TryAnswerAsync("u-companion", 10, key);
+        Assert.NotNull(offActor);
+        Assert.Equal(answer.Items, offActor!.Items);
+        Assert.Equal(answer.EventsReflected, offActor.EventsReflected);
+
+        var unknown = await Assert.ThrowsAsync<UnknownCompanionException>(() =>
+            user.Ask<Recommendations>(new GetRecommendations("u-companion", 10, new ModelKey("gru-games", "no-such-version")), TimeSpan.FromSeconds(10)));
+        Assert.Contains($"its companion models are {key}", unknown.Message);
+    }
+
     private sealed class SwappableModels(IModelRuntime current) : IModelProvider
     {
         public volatile IModelRuntime Current = current;

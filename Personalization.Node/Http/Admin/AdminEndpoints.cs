@@ -25,6 +25,7 @@ public static class AdminEndpoints
         admin.MapAdminUserEndpoints();
         admin.MapAdminDlqEndpoints(audit);
         admin.MapAdminItemEndpoints(audit);
+        admin.MapAdminExperimentEndpoints(audit);
         if (options.Cluster.NetworkFaultInjection) admin.MapAdminNetworkFaultEndpoints(); // test only, off by default
     }
 

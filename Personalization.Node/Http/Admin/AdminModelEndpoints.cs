@@ -44,11 +44,12 @@ internal static class AdminModelEndpoints
     {
         var registry = loader.Registry;
         var last = loader.Last ?? throw new InvalidOperationException("no model has been loaded");
+        var shares = registry.VariantShares;
         var variants = registry.Variants
             .Select(v => new VariantDto(
                 v.Name,
                 v.Weight,
-                (v.EndBucket - v.FirstBucket) / (double)VariantAssignment.Buckets,
+                shares[v.Index],
                 v.OwnRuntime is null ? null : Info(v.OwnRuntime)))
             .ToArray();
         return new ModelStatusDto(Info(registry.Current), last.Path, last.LoadedAt, last.Loads, variants);

@@ -41,7 +41,8 @@ internal static class AdminUserEndpoints
                     userId, i.Node, i.ShardId, Cluster.Get(system).SelfAddress.ToString(), UserEndpoints.SessionDtoOf(i.Session),
                     i.ModelName, i.StateSize, i.StateNorm,
                     i.PendingAcks.Select(a => new PendingAcksDto(a.Partition, a.Count, a.FirstOffset, a.LastOffset)).ToArray(),
-                    i.EventsWaiting, i.StepInFlight, i.CheckpointsInFlight, i.EventsSinceCheckpoint, source, top),
+                    i.EventsWaiting, i.StepInFlight, i.CheckpointsInFlight, i.EventsSinceCheckpoint, source, top,
+                    i.Companions.Select(c => new CompanionStateDto(c.ModelName, c.ModelVersion, c.ModelSteps, c.EventsReflected, c.Building)).ToArray()),
                 ConsoleJsonContext.Default.UserInspectionDto);
         });
     }

@@ -13,6 +13,7 @@ public sealed record PendingAcksDto(int Partition, int Count, long FirstOffset, 
 /// the actor, <see cref="Shard"/> its shard (= its Kafka partition), <see cref="AnsweredBy"/> the node that took the
 /// HTTP request. <see cref="TopKSource"/>: <c>cached</c> (the ranking the actor holds for its current state),
 /// <c>ranked</c> (none was cached: asked as a recommendation query), <c>cold-start</c> (no state: popular items).
+/// <see cref="Companions"/>: the companion model states the session keeps (null from a node that predates them).
 /// </summary>
 public sealed record UserInspectionDto(
     string UserId,
@@ -29,7 +30,11 @@ public sealed record UserInspectionDto(
     int CheckpointsInFlight,
     int EventsSinceCheckpoint,
     string TopKSource,
-    IReadOnlyList<RecommendedItemDto> TopK);
+    IReadOnlyList<RecommendedItemDto> TopK,
+    IReadOnlyList<CompanionStateDto>? Companions = null);
+
+/// <summary>A companion model state of a user (docs/DESIGN.md, "The user session"): its model, steps, the user's events it reflects, still being built.</summary>
+public sealed record CompanionStateDto(string Model, string Version, long Steps, long EventsReflected, bool Building);
 
 /// <summary>
 /// One membership change as <c>GET /admin/cluster/events</c> streams it (server-sent events, one <c>data:</c> line
