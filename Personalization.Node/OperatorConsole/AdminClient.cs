@@ -116,6 +116,23 @@ public sealed class AdminClient
         }
     }
 
+    public Task<ExperimentListDto> ExperimentsAsync(CancellationToken ct) => GetAsync("admin/experiments", ExperimentJsonContext.Default.ExperimentListDto, ct);
+
+    public Task<ExperimentDto> ExperimentAsync(string name, CancellationToken ct) =>
+        GetAsync($"admin/experiments/{Uri.EscapeDataString(name)}", ExperimentJsonContext.Default.ExperimentDto, ct);
+
+    public Task<ExperimentDto> CreateExperimentAsync(CreateExperimentRequest request, CancellationToken ct) =>
+        PostAsync("admin/experiments", request, ExperimentJsonContext.Default.CreateExperimentRequest, ExperimentJsonContext.Default.ExperimentDto, ct);
+
+    public Task<ExperimentDto> ExperimentActionAsync(string name, string action, CancellationToken ct) =>
+        SendAsync(() => new HttpRequestMessage(HttpMethod.Post, $"admin/experiments/{Uri.EscapeDataString(name)}/{action}"), ExperimentJsonContext.Default.ExperimentDto, ct);
+
+    public Task<ExperimentDto> SetExperimentAsync(string name, SetExperimentRequest request, CancellationToken ct) =>
+        PostAsync($"admin/experiments/{Uri.EscapeDataString(name)}/set", request, ExperimentJsonContext.Default.SetExperimentRequest, ExperimentJsonContext.Default.ExperimentDto, ct);
+
+    public Task<ExperimentReportDto> ExperimentReportAsync(string name, CancellationToken ct) =>
+        GetAsync($"admin/experiments/{Uri.EscapeDataString(name)}/report", ExperimentJsonContext.Default.ExperimentReportDto, ct);
+
     public Task<SessionDto> SessionAsync(string userId, CancellationToken ct) =>
         GetAsync($"users/{Uri.EscapeDataString(userId)}/session", ApiJsonContext.Default.SessionDto, ct);
 

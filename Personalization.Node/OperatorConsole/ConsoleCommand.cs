@@ -66,6 +66,23 @@ public sealed record ItemRestoreCommand(string ItemId) : ConsoleCommand;
 /// <summary>The items withdrawn as each node's snapshot has them (at most <paramref name="Limit"/> listed).</summary>
 public sealed record ItemWithdrawnCommand(int Limit) : ConsoleCommand;
 
+/// <summary>experiment list | show | create | start | stop | set | report (README, "Experiments").</summary>
+public sealed record ExperimentListCommand : ConsoleCommand;
+
+public sealed record ExperimentShowCommand(string Name) : ConsoleCommand;
+
+/// <summary>Creates the experiment a local JSON file describes (the body of POST /admin/experiments).</summary>
+public sealed record ExperimentCreateCommand(string File) : ConsoleCommand;
+
+public sealed record ExperimentStartCommand(string Name) : ConsoleCommand;
+
+public sealed record ExperimentStopCommand(string Name) : ConsoleCommand;
+
+/// <summary>New weights by variant and/or a new end time.</summary>
+public sealed record ExperimentSetCommand(string Name, IReadOnlyDictionary<string, double> Weights, DateTimeOffset? EndAt) : ConsoleCommand;
+
+public sealed record ExperimentReportCommand(string Name) : ConsoleCommand;
+
 public sealed record HelpCommand : ConsoleCommand;
 
 /// <summary>Leaves the interactive prompt (a no-op for a one-shot command).</summary>

@@ -88,9 +88,43 @@ public static class ConsoleCommandParser
         new("item restore", "<id>", "makes a withdrawn item available again on every node", 1, 1, a => Item(a[0], id => ParsedCommand.Ok(new ItemRestoreCommand(id))))
             { Completes = [ArgumentKind.WithdrawnItem], Destructive = true },
         new("item withdrawn", "[n]", $"the items withdrawn, as each node has them (n: {DefaultWithdrawnItems} listed)", 0, 1, WithdrawnItems),
+        new("experiment list", "", "every experiment: kind, status, variants and their shares, whether this node serves it", 0, 0, _ => ParsedCommand.Ok(new ExperimentListCommand())),
+        new("experiment show", "<name>", "one experiment", 1, 1, a => ParsedCommand.Ok(new ExperimentShowCommand(a[0]))),
+        new("experiment create", "<file>", "creates the experiment a local JSON file describes (a draft: start it next)", 1, 1, a => ParsedCommand.Ok(new ExperimentCreateCommand(a[0])))
+            { Completes = [ArgumentKind.LocalFile], Destructive = true },
+        new("experiment start", "<name>", "starts assigning users (one experiment runs at a time)", 1, 1, a => ParsedCommand.Ok(new ExperimentStartCommand(a[0]))) { Destructive = true },
+        new("experiment stop", "<name>", "stops it for good: every user gets the current model again", 1, 1, a => ParsedCommand.Ok(new ExperimentStopCommand(a[0]))) { Destructive = true },
+        new("experiment set", "<name> <variant>=<weight>... [--end <time>]", "new weights (only the users that must move, move) and/or end time (ISO 8601)", 2, 20,
+            ExperimentSet) { Destructive = true },
+        new("experiment report", "<name>", "online HR@K, NDCG, MRR per variant with 95 % intervals and the tests between them, over the whole cluster", 1, 1,
+            a => ParsedCommand.Ok(new ExperimentReportCommand(a[0]))),
         new("help", "", "lists the commands", 0, 0, _ => ParsedCommand.Ok(new HelpCommand())),
         new("exit", "", "leaves the interactive console (also: quit)", 0, 0, _ => ParsedCommand.Ok(new ExitCommand())),
     ];
+
+    private static ParsedCommand ExperimentSet(IReadOnlyList<string> a)
+    {
+        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        DateTimeOffset? end = null;
+        for (var i = 1; i < a.Count; i++)
+        {
+            if (a[i] == "--end")
+            {
+                if (i + 1 >= a.Count || !DateTimeOffset.TryParse(a[i + 1], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed))
+                    return ParsedCommand.Fail("--end needs a time such as 2026-12-31T00:00:00Z");
+                end = parsed;
+                i++;
+                continue;
+            }
+
+            var eq = a[i].IndexOf('=');
+            if (eq <= 0 || !double.TryParse(a[i][(eq + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var weight))
+                return ParsedCommand.Fail($"\"{a[i]}\" is not <variant>=<weight> (e.g. candidate=20)");
+            weights[a[i][..eq]] = weight;
+        }
+
+        return ParsedCommand.Ok(new ExperimentSetCommand(a[0], weights, end));
+    }
 
     public static ParsedCommand Parse(IReadOnlyList<string> words)
     {

@@ -162,6 +162,27 @@ public sealed class ConsoleSession(IAnsiConsole console, IReadOnlyList<AdminClie
             case UserRecommendCommand c:
                 ConsoleViews.Recommendations(console, await node.RecommendationsAsync(c.UserId, c.K, ct));
                 break;
+            case ExperimentListCommand:
+                ExperimentViews.List(console, await node.ExperimentsAsync(ct));
+                break;
+            case ExperimentShowCommand c:
+                ExperimentViews.Show(console, await node.ExperimentAsync(c.Name, ct));
+                break;
+            case ExperimentCreateCommand c:
+                ExperimentViews.Show(console, await node.CreateExperimentAsync(ExperimentViews.ReadDefinition(c.File), ct));
+                break;
+            case ExperimentStartCommand c:
+                ExperimentViews.Show(console, await node.ExperimentActionAsync(c.Name, "start", ct));
+                break;
+            case ExperimentStopCommand c:
+                ExperimentViews.Show(console, await node.ExperimentActionAsync(c.Name, "stop", ct));
+                break;
+            case ExperimentSetCommand c:
+                ExperimentViews.Show(console, await node.SetExperimentAsync(c.Name, new SetExperimentRequest(c.Weights.Count == 0 ? null : c.Weights, c.EndAt), ct));
+                break;
+            case ExperimentReportCommand c:
+                ExperimentViews.Report(console, await node.ExperimentReportAsync(c.Name, ct));
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(command), command, "a command the session does not know");
         }

@@ -284,14 +284,14 @@ public static class ConsoleViews
 
     private static string Printable(string text) => new(text.Select(c => char.IsControl(c) ? '·' : c).ToArray());
 
-    private static Table NewTable(params string[] headers)
+    internal static Table NewTable(params string[] headers)
     {
         var table = new Table().Border(TableBorder.Rounded);
         foreach (var header in headers) table.AddColumn(new TableColumn(new Text(header)));
         return table;
     }
 
-    private static IEnumerable<IRenderable> Cells(params string[] cells) => cells.Select(c => new Text(c));
+    internal static IEnumerable<IRenderable> Cells(params string[] cells) => cells.Select(c => new Text(c));
 
     private static string Offset(long offset) => offset < 0 ? "-" : offset.ToString(CultureInfo.InvariantCulture);
 
