@@ -14,7 +14,8 @@ public static class BrokerCommand
         var topic = new Option<string>("--topic") { Description = "events topic to create", DefaultValueFactory = _ => "listening-events" };
         var partitions = new Option<int>("--partitions") { Description = "partitions of the events topic", DefaultValueFactory = _ => 12 };
         var addressFile = new Option<string?>("--address-file") { Description = "write the bootstrap address to this file once ready" };
-        var command = new Command("broker", "Run an embedded Kafka broker (librdkafka mock cluster) until stopped") { brokers, topic, partitions, addressFile };
+        var availability = new Option<string>("--availability-topic") { Description = "item availability topic to create", DefaultValueFactory = _ => "item-availability" };
+        var command = new Command("broker", "Run an embedded Kafka broker (librdkafka mock cluster) until stopped") { brokers, topic, partitions, addressFile, availability };
         command.SetAction(async (result, ct) =>
         {
             if (result.GetValue(partitions) < 1 || result.GetValue(brokers) < 1)
@@ -27,7 +28,10 @@ public static class BrokerCommand
             var name = result.GetValue(topic)!;
             broker.CreateTopic(name, result.GetValue(partitions), Math.Min(3, result.GetValue(brokers)));
             broker.CreateTopic(name + ".dlq", 1, Math.Min(3, result.GetValue(brokers)));
-            Console.WriteLine($"broker: {broker.BootstrapServers} topics {name} ({result.GetValue(partitions)} partitions), {name}.dlq");
+            var availabilityTopic = result.GetValue(availability)!;
+            broker.CreateTopic(availabilityTopic, 1, Math.Min(3, result.GetValue(brokers)));
+            broker.CreateTopic(availabilityTopic + ".dlq", 1, Math.Min(3, result.GetValue(brokers)));
+            Console.WriteLine($"broker: {broker.BootstrapServers} topics {name} ({result.GetValue(partitions)} partitions), {name}.dlq, {availabilityTopic}, {availabilityTopic}.dlq");
             if (result.GetValue(addressFile) is { } file) await File.WriteAllTextAsync(file, broker.BootstrapServers, ct);
             try
             {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net.Http.Json;
 using Personalization.Actors.Kafka.Broker;
+using Personalization.Actors.Kafka.Producers;
 using Personalization.Actors.Telemetry;
 using Personalization.Node.Demo;
 using Personalization.Node.Hosting;
@@ -56,6 +57,8 @@ public static class DemoCommand
             options.Sessions.CheckpointIntervalSeconds = 1;
             broker.CreateTopic(options.Kafka.Topic, partitions);
             broker.CreateTopic(options.Kafka.DeadLetterTopic, 1);
+            broker.CreateTopic(options.Kafka.AvailabilityTopic, 1);
+            broker.CreateTopic(DeadLetterProducer.DeadLetterTopicFor(options.Kafka.AvailabilityTopic), 1);
             broker.CreateTopic(options.Experiments.ImpressionsTopic, partitions);
 
             // The demo's own output is the progress and the answers: the engine logs warnings only.
@@ -73,7 +76,7 @@ public static class DemoCommand
             [
                 $"[bold]HTTP[/]            {baseUrl}",
                 $"[bold]Kafka bootstrap[/] {broker.BootstrapServers}  (librdkafka mock cluster, real Kafka protocol)",
-                $"[bold]Topics[/]          {options.Kafka.Topic} ({partitions} partitions), {options.Kafka.DeadLetterTopic}",
+                $"[bold]Topics[/]          {options.Kafka.Topic} ({partitions} partitions), {options.Kafka.DeadLetterTopic}, {options.Kafka.AvailabilityTopic}",
                 $"[bold]Checkpoints[/]     SQLite {Markup.Escape(Path.Combine(workDir, "checkpoints.db"))}",
                 $"[bold]Model[/]           {Markup.Escape(RepoFiles.Resolve(modelPath))}",
                 "",
@@ -83,6 +86,8 @@ public static class DemoCommand
                 $"  curl -X POST {baseUrl}/events -H 'content-type: application/json' -d '{{\"user\":\"{watched[0]}\",\"item\":\"42\",\"type\":\"like\"}}'",
                 $"  echo '{watched[0]}:{{\"user\":\"{watched[0]}\",\"item\":\"42\",\"type\":\"play\"}}' | kcat -P -b {broker.BootstrapServers} -t {options.Kafka.Topic} -K: -X topic.partitioner=murmur2_random",
                 $"  kcat -C -b {broker.BootstrapServers} -t {options.Kafka.DeadLetterTopic} -f '%h %s\\n' -e",
+                $"  curl '{baseUrl}/users/{watched[0]}/recommendations?k=10&exclude=42,85'",
+                $"  curl -X POST {baseUrl}/admin/items/42/withdraw -H 'content-type: application/json' -d '{{\"reason\":\"licensing\"}}'",
             ]));
             AnsiConsole.Write(new Rule());
 

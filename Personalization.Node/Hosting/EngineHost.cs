@@ -33,6 +33,7 @@ public static class EngineHost
         builder.Services.AddNodeHealth(options);
         builder.Services.AddModelRegistry(options.Model, options.Serving.IngestNice);
         builder.Services.AddServingLane();
+        builder.Services.AddBusinessFilters(options);
         builder.Services.AddExperiments(options);
         builder.Services.AddKafkaIngest(options);
         builder.Services.AddHostedService<NodeStatsService>();

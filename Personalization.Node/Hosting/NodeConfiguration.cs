@@ -37,6 +37,7 @@ public static class NodeConfiguration
         if (options.Kafka.Partitions < 1) return "Kafka:Partitions must be at least 1";
         if (string.IsNullOrWhiteSpace(options.Kafka.BootstrapServers)) return "Kafka:BootstrapServers is empty";
         if (options.Http.Port is < 0 or > 65535) return $"Http:Port {options.Http.Port} is not a port";
+        if (ValidateAvailabilityTopic(options.Kafka) is { } availability) return availability;
         if (options.Serving.IngestNice is < 0 or > 19) return $"Serving:IngestNice {options.Serving.IngestNice} must be from 0 (serving's priority) to 19 (lowest)";
         if (!(options.Experiments.AttributionWindowMinutes > 0 && options.Experiments.AttributionWindowMinutes <= 7 * 24 * 60))
             return $"Experiments:AttributionWindowMinutes {options.Experiments.AttributionWindowMinutes} must be more than 0 and at most a week (10080)";
@@ -64,6 +65,18 @@ public static class NodeConfiguration
             return e.Message;
         }
 
+        return null;
+    }
+
+    /// <summary>The availability topic is a Kafka topic name of its own, or a sentence saying why not.</summary>
+    public static string? ValidateAvailabilityTopic(NodeOptions.KafkaOptions kafka)
+    {
+        var topic = kafka.AvailabilityTopic;
+        if (string.IsNullOrEmpty(topic) || topic.Length > 249 || topic is "." or ".." ||
+            topic.AsSpan().IndexOfAnyExcept("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") >= 0)
+            return $"Kafka:AvailabilityTopic \"{topic}\" is not a Kafka topic name (1 to 249 letters, digits, '.', '_' or '-')";
+        if (topic == kafka.Topic || topic == kafka.DeadLetterTopic)
+            return $"Kafka:AvailabilityTopic \"{topic}\" is the events topic or its dead-letter topic: give item availability a topic of its own";
         return null;
     }
 

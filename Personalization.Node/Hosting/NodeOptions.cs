@@ -30,6 +30,21 @@ public sealed class NodeOptions
 
     public ServingOptions Serving { get; set; } = new();
 
+    public FiltersOptions Filters { get; set; } = new();
+
+    /// <summary>
+    /// Business filters of answers (README, "Business filters"): the items withdrawn cluster-wide come from
+    /// <see cref="KafkaOptions.AvailabilityTopic"/>; attribute terms of requests (<c>include=genre:rock</c>) need a catalog.
+    /// </summary>
+    public sealed class FiltersOptions
+    {
+        /// <summary>
+        /// A JSON-lines file of item attributes (<c>{"item":"42","genre":"rock"}</c>), read at start; a bad file stops
+        /// the start with the line and the reason. Empty: no catalog, and attribute terms are refused with 400.
+        /// </summary>
+        public string CatalogPath { get; set; } = "";
+    }
+
     public ExperimentOptions Experiments { get; set; } = new();
 
     /// <summary>Experiments on live traffic (docs/DESIGN.md, "Experiments"); the experiments themselves are data, set through /admin/experiments.</summary>
@@ -163,6 +178,13 @@ public sealed class NodeOptions
 
         /// <summary>Invalid records go to "&lt;topic&gt;.dlq".</summary>
         public string DeadLetterTopic => Personalization.Actors.Kafka.Producers.DeadLetterProducer.DeadLetterTopicFor(Topic);
+
+        /// <summary>
+        /// The compacted topic of item availability (key = item id, value <c>{"item","available","reason"}</c>, a
+        /// tombstone re-enables): every node reads all of it, so an item withdrawn there leaves every answer of every
+        /// node. Its bad records go to "&lt;topic&gt;.dlq". A topic that does not exist withdraws nothing.
+        /// </summary>
+        public string AvailabilityTopic { get; set; } = "item-availability";
     }
 
     public sealed class StoreOptions

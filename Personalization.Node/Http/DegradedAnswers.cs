@@ -1,3 +1,4 @@
+using Personalization.Actors.Filters;
 using Personalization.Actors.Model;
 
 namespace Personalization.Node.Http;
@@ -17,12 +18,15 @@ public static class DegradedAnswers
         Metrics.Degraded.WithLabels("popular");
     }
 
-    public static RecommendationsDto? For(string userId, int k, string why, LastAnswers lastAnswers, IModelProvider models)
+    /// <param name="filter">The request's business filters: what they remove now (an item withdrawn since, the request's
+    /// excludes) is left out of the old list and of the popular items too.</param>
+    public static RecommendationsDto? For(string userId, int k, string why, LastAnswers lastAnswers, IModelProvider models, ItemFilter filter)
     {
         if (lastAnswers.TryGet(userId, out var last, out var servedAt))
         {
             Metrics.Degraded.WithLabels("last_answer").Inc();
-            return UserEndpoints.Dto(last!, k, new DegradedDto(why + "; this is the last list served to the user", Environment.TickCount64 - servedAt));
+            var kept = filter.Apply(last!.Items, k, int.MaxValue).Kept;
+            return UserEndpoints.Dto(last with { Items = kept }, k, new DegradedDto(why + "; this is the last list served to the user", Environment.TickCount64 - servedAt));
         }
 
         IModelRuntime model;
@@ -40,7 +44,9 @@ public static class DegradedAnswers
         foreach (var index in model.PopularItems)
         {
             rank++;
-            items.Add(new RecommendedItemDto(model.Vocabulary.IdAt(index), 1f / rank));
+            var id = model.Vocabulary.IdAt(index);
+            if (!filter.Keeps(id)) continue;
+            items.Add(new RecommendedItemDto(id, 1f / rank));
             if (items.Count == k) break;
         }
 

@@ -1,12 +1,14 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Personalization.Actors.Events;
+using Personalization.Actors.Filters;
 using Personalization.Actors.Model;
 using Personalization.Actors.Serving;
 using Personalization.Actors.Sessions;
 using Personalization.Actors.Sharding;
 using Personalization.Node.Experiments;
 using Personalization.Node.Hosting;
+using Personalization.Node.Http.Filters;
 
 namespace Personalization.Node.Http;
 
@@ -20,21 +22,23 @@ public static class UserEndpoints
     {
         app.MapGet("/users/{userId}/recommendations", async (
             string userId, string? k, IRequiredActor<UserShardRegion> region, ServingLane lane, LastAnswers lastAnswers, IModelProvider models,
-            ExperimentAnswers experiments, NodeOptions options, HttpContext http, CancellationToken ct) =>
+            ExperimentAnswers experiments, NodeOptions options, BusinessFilters filters, HttpContext http, CancellationToken ct) =>
         {
             var started = TimeProvider.System.GetTimestamp();
             if (ValidateUser(userId) is { } bad) return bad;
             var requested = 10;
             if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out requested) || requested < 1 || requested > MaxK))
                 return Error(StatusCodes.Status400BadRequest, $"k must be an integer from 1 to {MaxK}, got \"{ReasonText.Quote(k)}\"");
+            // exclude=/include= and the items withdrawn cluster-wide, applied to whichever list answers (Http/Filters).
+            if (filters.ForRequest(http.Request, out var filter) is { } refused) return Error(StatusCodes.Status400BadRequest, refused);
             var assignment = experiments.Assign(userId);
             var count = assignment.KFor(requested);
             using var span = QueryTracing.Start(http, userId, count);
             if (assignment.Interleaves && experiments.InterleavingPartner is { } partner)
             {
                 // Both rankers' lists at once; a partner that cannot answer leaves the answer un-interleaved and uncounted.
-                var first = AnswerAsync(userId, count, region, lane, lastAnswers, models, options, span, ct);
-                var second = CompanionAnswerAsync(userId, count, partner, region, lane, options, ct);
+                var first = AnswerAsync(userId, count, filter, region, lane, lastAnswers, models, options, span, ct);
+                var second = CompanionAnswerAsync(userId, count, filter, partner, region, lane, options, ct);
                 var (served, b) = (await first, await second);
                 if (served.Dto is not { } a) return served.Error!;
                 if (b is null || a.Degraded is not null) return Results.Json(experiments.Served(ExperimentAssignment.None, a, started), ApiJsonContext.Default.RecommendationsDto);
@@ -42,13 +46,13 @@ public static class UserEndpoints
                 return Results.Json(experiments.Served(assignment, interleaved, started, teams), ApiJsonContext.Default.RecommendationsDto);
             }
 
-            var answer = await AnswerAsync(userId, count, region, lane, lastAnswers, models, options, span, ct);
+            var answer = await AnswerAsync(userId, count, filter, region, lane, lastAnswers, models, options, span, ct);
             if (answer.Dto is not { } dto) return answer.Error!;
             // A shadow experiment is silent: the user's answer is the live one, the candidate ranks after it.
             var visible = assignment.Interleaves || assignment.Experiment is { Kind: Actors.Experiments.ExperimentKind.Shadow } ? ExperimentAssignment.None : assignment;
             var shown = experiments.Served(visible, dto, started);
             if (assignment.Shadowed && dto.Degraded is null && experiments.ShadowCandidate is { } candidate)
-                experiments.Shadow(assignment, shown, started, () => CompanionAnswerAsync(userId, count, candidate, region, lane, options, CancellationToken.None));
+                experiments.Shadow(assignment, shown, started, () => CompanionAnswerAsync(userId, count, filter, candidate, region, lane, options, CancellationToken.None));
             return Results.Json(shown, ApiJsonContext.Default.RecommendationsDto);
         }).RequireRateLimiting(HttpApiHosting.PublicPolicy);
 
@@ -70,17 +74,18 @@ public static class UserEndpoints
     /// actor; when the actor cannot answer in the query budget, a degraded answer that says why (or the error).
     /// </summary>
     private static async Task<(RecommendationsDto? Dto, IResult? Error)> AnswerAsync(
-        string userId, int count, IRequiredActor<UserShardRegion> region, ServingLane lane, LastAnswers lastAnswers, IModelProvider models,
+        string userId, int count, ItemFilter filter, IRequiredActor<UserShardRegion> region, ServingLane lane, LastAnswers lastAnswers, IModelProvider models,
         NodeOptions options, System.Diagnostics.Activity? span, CancellationToken ct)
     {
-        if (await lane.TryAnswerAsync(userId, count, ct) is { } served) return (Live(served), null);
+        if (await FilteredRankings.FromLaneAsync(filter, count, size => lane.TryAnswerAsync(userId, size, ct)) is { } served) return (Live(served), null);
 
         var budget = TimeSpan.FromMilliseconds(options.Http.QueryTimeoutMs);
-        var answer = await AskUser<Recommendations>(region, new GetRecommendations(userId, count), ct, budget);
+        var answer = await FilteredRankings.FromActorAsync(filter, count, budget,
+            (size, left) => AskUser<Recommendations>(region, new GetRecommendations(userId, size), ct, left));
         if (answer.Value is { } live) return (Live(live), null);
 
         span?.SetTag("personalization.degraded", answer.Why);
-        return DegradedAnswers.For(userId, count, answer.Why!, lastAnswers, models) is { } degraded ? (degraded, null) : (null, answer.Error);
+        return DegradedAnswers.For(userId, count, answer.Why!, lastAnswers, models, filter) is { } degraded ? (degraded, null) : (null, answer.Error);
 
         RecommendationsDto Live(Recommendations r)
         {
@@ -117,10 +122,12 @@ public static class UserEndpoints
 
     /// <summary>The user's list from a companion model's state (interleaving's second ranker), or null when it has none to give.</summary>
     private static async Task<Recommendations?> CompanionAnswerAsync(
-        string userId, int count, ModelKey companion, IRequiredActor<UserShardRegion> region, ServingLane lane, NodeOptions options, CancellationToken ct)
+        string userId, int count, ItemFilter filter, ModelKey companion, IRequiredActor<UserShardRegion> region, ServingLane lane, NodeOptions options,
+        CancellationToken ct)
     {
-        if (await lane.TryAnswerAsync(userId, count, companion, ct) is { } served) return served;
-        var answer = await AskUser<Recommendations>(region, new GetRecommendations(userId, count, companion), ct, TimeSpan.FromMilliseconds(options.Http.QueryTimeoutMs));
+        if (await FilteredRankings.FromLaneAsync(filter, count, size => lane.TryAnswerAsync(userId, size, companion, ct)) is { } served) return served;
+        var answer = await FilteredRankings.FromActorAsync(filter, count, TimeSpan.FromMilliseconds(options.Http.QueryTimeoutMs),
+            (size, left) => AskUser<Recommendations>(region, new GetRecommendations(userId, size, companion), ct, left));
         return answer.Value;
     }
 

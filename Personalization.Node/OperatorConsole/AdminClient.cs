@@ -62,6 +62,16 @@ public sealed class AdminClient
     public Task<DlqReplayResultDto> ReplayAsync(DlqReplayRequest request, CancellationToken ct) =>
         PostAsync("admin/dlq/replay", request, ConsoleJsonContext.Default.DlqReplayRequest, ConsoleJsonContext.Default.DlqReplayResultDto, ct);
 
+    public Task<ItemAvailabilityChangeDto> WithdrawItemAsync(string itemId, string? reason, CancellationToken ct) =>
+        PostAsync($"admin/items/{Uri.EscapeDataString(itemId)}/withdraw", new ItemWithdrawRequest(reason), ItemJsonContext.Default.ItemWithdrawRequest,
+            ItemJsonContext.Default.ItemAvailabilityChangeDto, ct);
+
+    public Task<ItemAvailabilityChangeDto> RestoreItemAsync(string itemId, CancellationToken ct) =>
+        SendAsync(() => new HttpRequestMessage(HttpMethod.Post, $"admin/items/{Uri.EscapeDataString(itemId)}/restore"), ItemJsonContext.Default.ItemAvailabilityChangeDto, ct);
+
+    public Task<WithdrawnItemsDto> WithdrawnItemsAsync(int limit, CancellationToken ct) =>
+        GetAsync($"admin/items/withdrawn?limit={limit}", ItemJsonContext.Default.WithdrawnItemsDto, ct);
+
     public Task<ShardEntitiesDto> EntitiesAsync(int limit, CancellationToken ct) =>
         GetAsync($"admin/sharding/user/entities?limit={limit}", AdminJsonContext.Default.ShardEntitiesDto, ct);
 

@@ -57,6 +57,15 @@ public readonly record struct DlqOffset(int Partition, long Offset)
     public override string ToString() => $"{Partition}:{Offset}";
 }
 
+/// <summary>Withdraws an item from every answer of every node (the availability topic), with an optional reason.</summary>
+public sealed record ItemWithdrawCommand(string ItemId, string? Reason) : ConsoleCommand;
+
+/// <summary>Makes a withdrawn item available again on every node.</summary>
+public sealed record ItemRestoreCommand(string ItemId) : ConsoleCommand;
+
+/// <summary>The items withdrawn as each node's snapshot has them (at most <paramref name="Limit"/> listed).</summary>
+public sealed record ItemWithdrawnCommand(int Limit) : ConsoleCommand;
+
 /// <summary>experiment list | show | create | start | stop | set | report (README, "Experiments").</summary>
 public sealed record ExperimentListCommand : ConsoleCommand;
 

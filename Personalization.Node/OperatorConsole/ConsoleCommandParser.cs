@@ -22,6 +22,7 @@ public enum ArgumentKind
     LocalFile,
     UserId,
     DlqReplay,
+    WithdrawnItem,
 }
 
 /// <summary>A command of the catalog: its words, its arguments as shown in help, what it does, how to build it.</summary>
@@ -51,6 +52,7 @@ public static class ConsoleCommandParser
     public const string DefaultShardType = "user";
     public const int DefaultK = 10;
     public const int DefaultDlqRecords = 20;
+    public const int DefaultWithdrawnItems = 100;
 
     public static IReadOnlyList<CommandSpec> Catalog { get; } =
     [
@@ -81,6 +83,11 @@ public static class ConsoleCommandParser
             a => DlqCount(a, 1, n => new DlqExportCommand(a[0], n))) { Completes = [ArgumentKind.LocalFile, ArgumentKind.None] },
         new("dlq replay", "<p:offset>... | --file <file>", "re-injects records into the events topic (original values, or the corrected values of a file); each DLQ offset at most once", 1, 1000,
             Replay) { Completes = [ArgumentKind.DlqReplay], Destructive = true },
+        new("item withdraw", "<id> [reason…]", "withdraws the item from every answer of every node (the availability topic), e.g. for licensing", 1, 100,
+            a => Item(a[0], id => ParsedCommand.Ok(new ItemWithdrawCommand(id, a.Count > 1 ? string.Join(' ', a.Skip(1)) : null)))) { Destructive = true },
+        new("item restore", "<id>", "makes a withdrawn item available again on every node", 1, 1, a => Item(a[0], id => ParsedCommand.Ok(new ItemRestoreCommand(id))))
+            { Completes = [ArgumentKind.WithdrawnItem], Destructive = true },
+        new("item withdrawn", "[n]", $"the items withdrawn, as each node has them (n: {DefaultWithdrawnItems} listed)", 0, 1, WithdrawnItems),
         new("experiment list", "", "every experiment: kind, status, variants and their shares, whether this node serves it", 0, 0, _ => ParsedCommand.Ok(new ExperimentListCommand())),
         new("experiment show", "<name>", "one experiment", 1, 1, a => ParsedCommand.Ok(new ExperimentShowCommand(a[0]))),
         new("experiment create", "<file>", "creates the experiment a local JSON file describes (a draft: start it next)", 1, 1, a => ParsedCommand.Ok(new ExperimentCreateCommand(a[0])))
@@ -160,6 +167,17 @@ public static class ConsoleCommandParser
         id.Length > Personalization.Actors.Events.ListeningEventJson.MaxIdLength
             ? ParsedCommand.Fail($"the user id is longer than {Personalization.Actors.Events.ListeningEventJson.MaxIdLength} characters")
             : build(id);
+
+    private static ParsedCommand Item(string id, Func<string, ParsedCommand> build) =>
+        Personalization.Actors.Events.EventIds.Problem(id, "the item id") is { } problem ? ParsedCommand.Fail(problem) : build(id);
+
+    private static ParsedCommand WithdrawnItems(IReadOnlyList<string> arguments)
+    {
+        if (arguments.Count == 0) return ParsedCommand.Ok(new ItemWithdrawnCommand(DefaultWithdrawnItems));
+        return int.TryParse(arguments[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= AdminItemEndpoints.MaxLimit
+            ? ParsedCommand.Ok(new ItemWithdrawnCommand(n))
+            : ParsedCommand.Fail($"n must be an integer from 1 to {AdminItemEndpoints.MaxLimit}, got \"{arguments[0]}\"");
+    }
 
     private static ParsedCommand Inspect(string id, IReadOnlyList<string> arguments)
     {

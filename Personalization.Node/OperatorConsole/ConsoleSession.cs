@@ -30,7 +30,8 @@ public sealed class ConsoleSession(IAnsiConsole console, IReadOnlyList<AdminClie
         if (command is ClusterTailCommand) return await TailAsync(ct);
 
         // The dead-letter topic is the cluster's: one node is asked (a replay through each would only repeat "already replayed").
-        var targets = command is DlqExportCommand or DlqReplayCommand ? nodes.Take(1).ToArray() : nodes;
+        // So is the availability topic: one node writes a withdrawal, every node applies it.
+        var targets = command is DlqExportCommand or DlqReplayCommand or ItemWithdrawCommand or ItemRestoreCommand ? nodes.Take(1).ToArray() : nodes;
         var exitCode = ConsoleExitCodes.Ok;
         foreach (var node in targets)
         {
@@ -146,6 +147,15 @@ public sealed class ConsoleSession(IAnsiConsole console, IReadOnlyList<AdminClie
                 ConsoleViews.Replay(console, result);
                 return result.Records.Any(r => r.Outcome == "refused") ? ConsoleExitCodes.Refused : ConsoleExitCodes.Ok;
             }
+            case ItemWithdrawCommand c:
+                ItemViews.Change(console, await node.WithdrawItemAsync(c.ItemId, c.Reason, ct));
+                break;
+            case ItemRestoreCommand c:
+                ItemViews.Change(console, await node.RestoreItemAsync(c.ItemId, ct));
+                break;
+            case ItemWithdrawnCommand c:
+                ItemViews.Withdrawn(console, await node.WithdrawnItemsAsync(c.Limit, ct));
+                break;
             case UserShowCommand c:
                 ConsoleViews.Session(console, await node.SessionAsync(c.UserId, ct));
                 break;

@@ -38,6 +38,8 @@ public sealed class TestNode : IAsyncDisposable
         options.Kafka.GroupId = topic + "-group";
         options.Kafka.Partitions = partitions;
         options.Kafka.SessionTimeoutMs = 3000;
+        // Nodes of one test share it (a cluster's nodes follow the same one); tests on one broker never see each other's.
+        options.Kafka.AvailabilityTopic = topic + "-availability";
         options.Store.Provider = storeProvider;
         options.Store.ConnectionString = connectionString;
         options.Model.Path = RepositoryPaths.DefaultModel;

@@ -24,6 +24,7 @@ public static class AdminEndpoints
         admin.MapAdminIngestEndpoints();
         admin.MapAdminUserEndpoints();
         admin.MapAdminDlqEndpoints(audit);
+        admin.MapAdminItemEndpoints(audit);
         admin.MapAdminExperimentEndpoints(audit);
         if (options.Cluster.NetworkFaultInjection) admin.MapAdminNetworkFaultEndpoints(); // test only, off by default
     }

@@ -15,6 +15,9 @@ public interface ICompletionData
 
     /// <summary>Paths under the folder part of <paramref name="partial"/> that start with its last part; folders end in '/'.</summary>
     IReadOnlyList<string> Paths(string partial, bool foldersOnly);
+
+    /// <summary>Items withdrawn cluster-wide (a bounded list).</summary>
+    IReadOnlyList<string> WithdrawnItems() => [];
 }
 
 /// <summary>
@@ -58,6 +61,7 @@ public sealed class ConsoleCompleter(ICompletionData data)
             ArgumentKind.MemberAddress => data.MemberAddresses(),
             ArgumentKind.ShardType => data.ShardTypes(),
             ArgumentKind.UserId => data.UserIds(),
+            ArgumentKind.WithdrawnItem => data.WithdrawnItems(),
             ArgumentKind.NodeFolder => data.Paths(word, foldersOnly: true),
             ArgumentKind.LocalFile => data.Paths(word, foldersOnly: false),
             ArgumentKind.DlqReplay when index > 0 && before[^1] == "--file" => data.Paths(word, foldersOnly: false),

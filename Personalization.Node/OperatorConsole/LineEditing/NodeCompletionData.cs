@@ -21,6 +21,9 @@ public sealed class NodeCompletionData(AdminClient node) : ICompletionData
     public IReadOnlyList<string> DlqOffsets() =>
         Cached("dlq", async ct => (await node.DlqAsync(50, ct)).Records.Where(r => r.Replayed is null).Select(r => $"{r.Partition}:{r.Offset}").ToArray());
 
+    public IReadOnlyList<string> WithdrawnItems() =>
+        Cached("withdrawn", async ct => (await node.WithdrawnItemsAsync(500, ct)).Items.Select(i => i.ItemId).ToArray());
+
     public IReadOnlyList<string> Paths(string partial, bool foldersOnly) => LocalPaths(partial, foldersOnly);
 
     /// <summary>Entries of the folder part of <paramref name="partial"/> (~ is the home folder), folders with a trailing '/'.</summary>
