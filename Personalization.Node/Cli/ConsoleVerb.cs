@@ -29,6 +29,9 @@ public static class ConsoleVerb
         command.SetAction(async (result, ct) =>
         {
             var console = AnsiConsole.Console;
+            // Piped into a file or another program there is no terminal to measure: tables take COLUMNS, as `ls` does.
+            if (Console.IsOutputRedirected && int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns is >= 40 and <= 1000)
+                console.Profile.Width = columns;
             if (result.GetValue(timeout) is not (> 0 and var seconds))
             {
                 ConsoleViews.Error(console, "--timeout must be a positive number of seconds");

@@ -38,6 +38,24 @@ public static class ExperimentViews
     public static void Report(IAnsiConsole console, ExperimentReportDto r)
     {
         Show(console, r.Experiment);
+        if (r.Interleaving is { } verdict)
+        {
+            // One list per answer, drafted from both rankers: its counts are the experiment's; the rankers differ by credit.
+            var all = r.Variants[0];
+            console.WriteLine($"interleaved answers {all.Impressions:N0}, next plays {all.Outcomes:N0}, in the list: {all.Hits:N0} "
+                + $"(HR@K {all.HitRate:0.0000} [{all.HitRateCi.Low:0.0000}, {all.HitRateCi.High:0.0000}]), play-through {all.PlayThroughRate:P1}, "
+                + $"coverage {all.DistinctItemsServed:N0} items ({all.Coverage:P1}), latency {all.MeanLatencyMs:0.00} ms");
+            var credits = ConsoleViews.NewTable("ranker", "model", "plays of its picks", "share of credited plays");
+            var decided = Math.Max(1, verdict.WinsA + verdict.WinsB);
+            foreach (var v in r.Variants)
+                credits.AddRow(ConsoleViews.Cells(v.Name, v.Model ?? "(the node's current model)", v.InterleavingWins.ToString("N0", Invariant), (v.InterleavingWins / (double)decided).ToString("P1", Invariant)));
+            console.Write(credits);
+            console.WriteLine($"interleaving: plays credited {verdict.A} {verdict.WinsA:N0}, {verdict.B} {verdict.WinsB:N0}, neither {verdict.Undecided:N0}; sign test p = {verdict.P:G3}: "
+                + (verdict.Better is { } better ? $"{better} is better" : "no difference shown yet"));
+            Footer(console, r);
+            return;
+        }
+
         var table = ConsoleViews.NewTable("variant", "answers", "next plays", "HR@K [95 %]", "NDCG@K [95 %]", "MRR", "play-through", "novelty", "coverage", "latency");
         foreach (var v in r.Variants)
         {
@@ -56,12 +74,11 @@ public static class ExperimentViews
                 + $"NDCG@K {c.NdcgDifference:+0.0000;-0.0000} (p = {c.NdcgP:G3}), MRR p = {c.MrrP:G3}");
         }
 
-        if (r.Interleaving is { } i)
-        {
-            console.WriteLine($"interleaving: plays credited {i.A} {i.WinsA:N0}, {i.B} {i.WinsB:N0}, neither {i.Undecided:N0}; sign test p = {i.P:G3}: "
-                + (i.Better is { } better ? $"{better} is better" : "no difference shown yet"));
-        }
+        Footer(console, r);
+    }
 
+    private static void Footer(IAnsiConsole console, ExperimentReportDto r)
+    {
         foreach (var warning in r.Warnings) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
         console.WriteLine($"tests: {r.Tests}; catalog {r.CatalogSize:N0} items; counts read from {(r.ReadFromMajority ? "a majority of nodes" : "this node only (a majority did not answer)")}");
     }
