@@ -32,14 +32,7 @@ public sealed class ServingLane(ServingBoard board, IModelProvider models, int c
         }
 
         if (model.Version != view.ModelVersion || model.Name != view.ModelName) return null;
-        var ranking = view.Ranking;
-        if (ranking is null || ranking.Model != model || !ranking.Answers(k))
-        {
-            var size = Math.Max(k, cachedRankingSize);
-            var items = await model.TopKAsync(view.State, size, SeenItems(view, model.Vocabulary), cancellationToken).ConfigureAwait(false);
-            ranking = new ServedRanking(items, model, size);
-            view.Ranking = ranking;
-        }
+        var ranking = view.Ranking = await RankedAsync(view.Ranking, model, view.State, view, k, cancellationToken).ConfigureAwait(false);
 
         return Answer(view.UserId, ranking, k, view.EventCount, "model");
     }
@@ -63,14 +56,7 @@ public sealed class ServingLane(ServingBoard board, IModelProvider models, int c
         }
 
         if (model is null) return null;
-        var ranking = state.Ranking;
-        if (ranking is null || ranking.Model != model || !ranking.Answers(k))
-        {
-            var size = Math.Max(k, cachedRankingSize);
-            var items = await model.TopKAsync(state.State, size, SeenItems(view, model.Vocabulary), cancellationToken).ConfigureAwait(false);
-            ranking = new ServedRanking(items, model, size);
-            state.Ranking = ranking;
-        }
+        var ranking = state.Ranking = await RankedAsync(state.Ranking, model, state.State, view, k, cancellationToken).ConfigureAwait(false);
 
         return Answer(view.UserId, ranking, k, state.EventCount, "companion");
     }
@@ -85,11 +71,20 @@ public sealed class ServingLane(ServingBoard board, IModelProvider models, int c
         return new Recommendations(userId, items, ranking.Model.Name, ranking.Model.Version, eventsReflected, false);
     }
 
-    // The same rule as the actor's: the recent items the model knows are never recommended back.
+    /// <summary>The cached ranking when it answers <paramref name="k"/> for <paramref name="model"/>, else a new one (several queries racing compute the same list).</summary>
+    private async ValueTask<ServedRanking> RankedAsync(ServedRanking? cached, IModelRuntime model, float[] state, ServingView view, int k, CancellationToken cancellationToken)
+    {
+        if (cached is not null && cached.Model == model && cached.Answers(k)) return cached;
+        var size = Math.Max(k, cachedRankingSize);
+        var items = await model.TopKAsync(state, size, SeenItems(view, model.Vocabulary), cancellationToken).ConfigureAwait(false);
+        return new ServedRanking(items, model, size);
+    }
+
+    // The actor's rule, as the view carries it: its excluded items the model knows are never recommended.
     private static HashSet<int> SeenItems(ServingView view, ItemVocabulary vocabulary)
     {
-        var seen = new HashSet<int>(view.RecentItemIds.Length);
-        foreach (var id in view.RecentItemIds)
+        var seen = new HashSet<int>(view.ExcludedItemIds.Length);
+        foreach (var id in view.ExcludedItemIds)
         {
             var index = vocabulary.IndexOf(id);
             if (index > 0) seen.Add(index);

@@ -2,14 +2,14 @@ namespace Personalization.Actors.Serving;
 
 /// <summary>
 /// What a user's recommendations are computed from, as of the user's last applied batch: the model state, the model it
-/// belongs to, the recent items (never recommended back) and what the state reflects. Immutable: the user's actor
+/// belongs to, the items the session's rules keep out of its answers and what the state reflects. Immutable: the user's actor
 /// publishes a new view each time its session changes (<see cref="ServingBoard"/>), so a query reads a consistent view
 /// without the actor. <see cref="Ranking"/> caches the view's ranked list: it is valid as long as the view is the latest.
 /// <see cref="Companions"/> are the states of the user's companion models (docs/DESIGN.md, "The user session") as of
 /// the same moment, each with a ranking cache of its own.
 /// </summary>
 public sealed class ServingView(
-    string userId, float[] state, string[] recentItemIds, string modelName, string modelVersion, long modelSteps, long eventCount,
+    string userId, float[] state, string[] excludedItemIds, string modelName, string modelVersion, long modelSteps, long eventCount,
     CompanionView[]? companions = null)
 {
     public string UserId { get; } = userId;
@@ -17,7 +17,8 @@ public sealed class ServingView(
     /// <summary>The state vector; never written after publication (a step returns a new array).</summary>
     public float[] State { get; } = state;
 
-    public string[] RecentItemIds { get; } = recentItemIds;
+    /// <summary>Never recommended to the user (<see cref="Sessions.UserSession.ExcludedItemIds"/>: the items played, shown and ignored).</summary>
+    public string[] ExcludedItemIds { get; } = excludedItemIds;
 
     public string ModelName { get; } = modelName;
 

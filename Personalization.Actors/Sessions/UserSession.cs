@@ -383,8 +383,14 @@ public sealed class UserSession
     // ---- experiments ----------------------------------------------------------------------------------------------
 
     /// <summary>A node served this user an experiment's answer: the next play scores it.</summary>
-    public void ImpressionArrived(Experiments.ImpressionServed impression, List<SessionDecision> decide) =>
+    public void ImpressionArrived(Experiments.ImpressionServed impression, List<SessionDecision> decide)
+    {
         (_impressions ??= new Experiments.ImpressionLedger()).Served(impression, Record, decide);
+        if (_settings.SuppressIgnoredAfter <= 0) return;
+        // A late-scored answer may have passed items over: what the user may be shown changed.
+        _ranking = null;
+        if (Record.State is not null) decide.Add(PublishServingView.Instance);
+    }
 
     // ---- queries --------------------------------------------------------------------------------------------------
 
@@ -502,26 +508,47 @@ public sealed class UserSession
         return new Recommendations(UserId, items, model.Name, model.Version, Record.EventCount, true);
     }
 
-    /// <summary>The recent items the model knows: never recommended back.</summary>
+    /// <summary>The excluded items the model knows (<see cref="ExcludedItemIds"/>), as its indices.</summary>
     private HashSet<int> SeenItems(ItemVocabulary vocabulary)
     {
         var seen = new HashSet<int>();
-        for (var i = 0; i < Record.Recent.Count; i++)
+        foreach (var id in ExcludedItemIds())
         {
-            var index = vocabulary.IndexOf(Record.Recent[i].ItemId);
+            var index = vocabulary.IndexOf(id);
             if (index > 0) seen.Add(index);
         }
 
         return seen;
     }
 
+    /// <summary>
+    /// Never recommended to this user: the recent items (unless <see cref="UserSessionSettings.ExcludeSeen"/> is off)
+    /// and the items shown in <see cref="UserSessionSettings.SuppressIgnoredAfter"/> answers that the user's next play
+    /// passed over (<see cref="Experiments.ImpressionLedger.Ignored"/>; off by default).
+    /// </summary>
+    public string[] ExcludedItemIds()
+    {
+        var ignored = _impressions is { } ledger && _settings.SuppressIgnoredAfter > 0
+            ? ledger.Ignored(_settings.SuppressIgnoredAfter, Record.LastEventAt, _settings.AttributionWindow)
+            : [];
+        var recent = _settings.ExcludeSeen ? Record.Recent.Count : 0;
+        if (ignored.Count == 0)
+        {
+            var ids = new string[recent];
+            for (var i = 0; i < recent; i++) ids[i] = Record.Recent[i].ItemId;
+            return ids;
+        }
+
+        var all = new HashSet<string>(ignored, StringComparer.Ordinal);
+        for (var i = 0; i < recent; i++) all.Add(Record.Recent[i].ItemId);
+        return [.. all];
+    }
+
     /// <summary>What queries are answered from off the actor (Serving/ServingLane); null while there is no model state.</summary>
     public ServingView? ServingView()
     {
         if (Record.State is null || Record.ModelName is null || Record.ModelVersion is null) return null;
-        var recent = new string[Record.Recent.Count];
-        for (var i = 0; i < recent.Length; i++) recent[i] = Record.Recent[i].ItemId;
-        return new ServingView(UserId, Record.State, recent, Record.ModelName, Record.ModelVersion, Record.ModelSteps, Record.EventCount, _companions?.Views());
+        return new ServingView(UserId, Record.State, ExcludedItemIds(), Record.ModelName, Record.ModelVersion, Record.ModelSteps, Record.EventCount, _companions?.Views());
     }
 
     /// <summary>The live session as operators and the session endpoint see it.</summary>

@@ -23,6 +23,16 @@ public sealed record UserSessionSettings
     /// <summary>Events that queued while a step ran go to the model together, up to this many.</summary>
     public int MaxEventsPerStep { get; init; } = 64;
 
+    /// <summary>The user's recent items are never recommended back (off: a surface that replays favourites).</summary>
+    public bool ExcludeSeen { get; init; } = true;
+
+    /// <summary>
+    /// An item shown in this many answers whose next play was another item is held back from the user's answers, until
+    /// the user plays it or <see cref="AttributionWindow"/> passes since it was last shown. 0: off (the default; nodes
+    /// then tell the user's actor only experiments' answers).
+    /// </summary>
+    public int SuppressIgnoredAfter { get; init; }
+
     /// <summary>An experiment impression is scored by the user's first play within this time after it (by the event's time).</summary>
     public TimeSpan AttributionWindow { get; init; } = TimeSpan.FromMinutes(30);
 

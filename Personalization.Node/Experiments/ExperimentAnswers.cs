@@ -31,7 +31,7 @@ public readonly record struct ExperimentAssignment(ExperimentDefinition? Experim
 /// </summary>
 public sealed class ExperimentAnswers(
     ExperimentDirectory directory, IRequiredActor<UserShardRegion> region, ActorSystem system, ImpressionProducer? impressions = null, TimeProvider? time = null,
-    ExperimentModels? models = null)
+    ExperimentModels? models = null, bool tellEveryAnswer = false)
 {
     /// <summary>The second ranker of the live interleaving experiment, once this node keeps its states.</summary>
     public Actors.Model.ModelKey? InterleavingPartner => models?.InterleavingPartner;
@@ -153,6 +153,11 @@ public sealed class ExperimentAnswers(
 
             _tally.Impression(experiment.Name, variants[0], items, _time.GetElapsedTime(started).TotalSeconds);
             region.ActorRef.Tell(new ImpressionServed(answer.UserId, id, experiment.Name, variants, items, teamIndexes, now), ActorRefs.NoSender);
+        }
+        else if (tellEveryAnswer && answer.Degraded is null)
+        {
+            // The ignored-items rule (Sessions:SuppressIgnoredAfter) needs every list the user was shown.
+            region.ActorRef.Tell(new ImpressionServed(answer.UserId, id, string.Empty, [], items, [], now), ActorRefs.NoSender);
         }
 
         return served;

@@ -113,6 +113,8 @@ public static class EngineHost
                 CheckpointEveryEvents = sessions.CheckpointEveryEvents,
                 IdleTimeout = TimeSpan.FromSeconds(sessions.IdleTimeoutSeconds),
                 AttributionWindow = TimeSpan.FromMinutes(options.Experiments.AttributionWindowMinutes),
+                ExcludeSeen = sessions.ExcludeSeen,
+                SuppressIgnoredAfter = sessions.SuppressIgnoredAfter,
             });
     }
 

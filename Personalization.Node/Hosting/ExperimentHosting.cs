@@ -23,7 +23,7 @@ public static class ExperimentHosting
             services.AddSingleton(_ => new ImpressionProducer(options.Kafka.BootstrapServers, options.Experiments.ImpressionsTopic, options.Kafka.Config));
         services.AddSingleton(sp => new ExperimentAnswers(
             sp.GetRequiredService<ExperimentDirectory>(), sp.GetRequiredService<IRequiredActor<UserShardRegion>>(), sp.GetRequiredService<Akka.Actor.ActorSystem>(),
-            sp.GetService<ImpressionProducer>(), models: sp.GetRequiredService<ExperimentModels>()));
+            sp.GetService<ImpressionProducer>(), models: sp.GetRequiredService<ExperimentModels>(), tellEveryAnswer: options.Sessions.SuppressIgnoredAfter > 0));
         return services;
     }
 

@@ -39,6 +39,8 @@ public static class NodeConfiguration
         if (options.Http.Port is < 0 or > 65535) return $"Http:Port {options.Http.Port} is not a port";
         if (ValidateAvailabilityTopic(options.Kafka) is { } availability) return availability;
         if (options.Serving.IngestNice is < 0 or > 19) return $"Serving:IngestNice {options.Serving.IngestNice} must be from 0 (serving's priority) to 19 (lowest)";
+        if (options.Sessions.SuppressIgnoredAfter is < 0 or > 100)
+            return $"Sessions:SuppressIgnoredAfter {options.Sessions.SuppressIgnoredAfter} must be from 0 (off) to 100 answers";
         if (!(options.Experiments.AttributionWindowMinutes > 0 && options.Experiments.AttributionWindowMinutes <= 7 * 24 * 60))
             return $"Experiments:AttributionWindowMinutes {options.Experiments.AttributionWindowMinutes} must be more than 0 and at most a week (10080)";
         if (options.Experiments.Impressions && string.IsNullOrWhiteSpace(options.Experiments.ImpressionsTopic))

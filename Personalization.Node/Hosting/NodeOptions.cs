@@ -307,6 +307,15 @@ public sealed class NodeOptions
         public int CheckpointEveryEvents { get; set; } = 200;
 
         public double IdleTimeoutSeconds { get; set; } = 120;
+
+        /// <summary>The user's recent items are never recommended back; false: they may be (a surface that replays favourites).</summary>
+        public bool ExcludeSeen { get; set; } = true;
+
+        /// <summary>
+        /// Hold back an item shown in this many answers whose next play was another item, until the user plays it or
+        /// the attribution window passes; 0 (default): off. On, every answer is told to the user's actor.
+        /// </summary>
+        public int SuppressIgnoredAfter { get; set; }
     }
 
     public sealed class ConsoleOptions

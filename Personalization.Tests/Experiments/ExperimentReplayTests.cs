@@ -153,6 +153,31 @@ public sealed class ExperimentReplayTests(EngineTestContext context, Xunit.Abstr
     }
 
     [Fact]
+    public async Task With_the_rule_on_items_a_user_was_shown_and_passed_over_are_not_shown_again()
+    {
+        var topic = context.CreateTopic(partitions: 4);
+        var options = TestNode.CreateOptions(context.Broker.BootstrapServers, topic, 4, "sqlite", EngineTestContext.SqliteConnectionString());
+        options.Experiments.Impressions = false;
+        options.Sessions.SuppressIgnoredAfter = 1;
+        await using var node = await TestNode.StartAsync(options);
+        var items = SampleWorkload.Take(1).ItemsByUser.Values.Single();
+        var replay = new SessionReplay(node.Http, 10, "ignored-");
+        await replay.RunAsync([("u", (IReadOnlyList<string>)[items[0]])], parallel: 1);
+        var first = (await node.Http.GetFromJsonAsync("/users/ignored-u/recommendations?k=10", ApiJsonContext.Default.RecommendationsDto))!;
+        var other = items.Skip(1).First(i => first.Items.All(r => r.ItemId != i));
+
+        var play = await node.Http.PostAsync("/events", new StringContent($$"""{"user":"ignored-u","item":"{{other}}","type":"play"}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, play.StatusCode);
+
+        await Eventually.AssertAsync(async () =>
+        {
+            var next = (await node.Http.GetFromJsonAsync("/users/ignored-u/recommendations?k=10", ApiJsonContext.Default.RecommendationsDto))!;
+            Assert.Equal(2, next.EventsReflected);
+            Assert.Empty(next.Items.Select(i => i.ItemId).Intersect(first.Items.Select(i => i.ItemId)));
+        });
+    }
+
+    [Fact]
     public async Task Every_answer_has_an_impression_record_with_its_recommendation_id_and_items()
     {
         var topic = context.CreateTopic(partitions: 4);

@@ -117,6 +117,20 @@ public sealed class ImpressionLedgerTests
     }
 
     [Fact]
+    public void Items_passed_over_in_enough_answers_are_held_back_until_played_or_the_window_passes()
+    {
+        _ledger.Served(new ImpressionServed("u", "r1", "", [], ["a", "b", "c"], [], ServedAt), _record, _decide);
+        _ledger.Applied(Play("x"), Window, _decide);
+        _ledger.Served(new ImpressionServed("u", "r2", "", [], ["a", "b", "d"], [], ServedAt + 5_000), _record, _decide);
+        _ledger.Applied(Play("b", at: ServedAt + 6_000), Window, _decide);
+
+        Assert.Equal(["a"], _ledger.Ignored(2, ServedAt + 7_000, Window));
+        Assert.Equal(["a", "c", "d"], _ledger.Ignored(1, ServedAt + 7_000, Window).Order());
+        Assert.Empty(_ledger.Ignored(2, ServedAt + 5_000 + (long)Window.TotalMilliseconds + 1, Window));
+        Assert.Empty(_decide.OfType<RecordExperimentSignal>()); // answers outside experiments are not counted
+    }
+
+    [Fact]
     public void Novelty_counts_served_items_the_session_has_not_seen()
     {
         _record.Apply("a", EventType.Play, ServedAt - 10, -1, -1);

@@ -41,6 +41,34 @@ public sealed class ConsoleExperimentTests(EngineTestContext context) : IClassFi
         Assert.Contains("console-exp (ab) stopped", text);
     }
 
+    [Fact]
+    public async Task Bad_definitions_are_refused_with_a_reason_and_change_nothing()
+    {
+        var topic = context.CreateTopic(2);
+        var options = TestNode.CreateOptions(context.Broker.BootstrapServers, topic, 2, "sqlite", EngineTestContext.SqliteConnectionString());
+        options.Experiments.Impressions = false;
+        await using var node = await TestNode.StartAsync(options);
+        var client = ConsoleNodeFixture.Client(node);
+        Node.Http.Admin.CreateExperimentRequest Define(string name, double weak, string model) =>
+            new(name, "ab", [new("control", 1, null, null), new("weak", weak, model, null)], null, null, null, null);
+
+        await client.CreateExperimentAsync(Define("kept", 1, RepositoryPaths.WeakModel), None);
+        var refusals = new List<string>();
+        foreach (var bad in new[] { Define("negative", -1, RepositoryPaths.WeakModel), Define("unknown-model", 1, "/no/such/model"), Define("kept", 5, RepositoryPaths.WeakModel) })
+        {
+            var failure = await Assert.ThrowsAsync<ConsoleFailure>(() => client.CreateExperimentAsync(bad, None));
+            refusals.Add(failure.Message);
+        }
+
+        Assert.Contains("the weight must be a finite number ≥ 0", refusals[0]);
+        Assert.Contains("model \"/no/such/model\" cannot serve", refusals[1]);
+        Assert.Contains("exists already", refusals[2]);
+        var all = await client.ExperimentsAsync(None);
+        var kept = Assert.Single(all.Experiments);
+        Assert.Equal([0.5, 0.5], kept.Variants.Select(v => v.Share));
+        Assert.Equal(1, kept.Revision);
+    }
+
     [Theory]
     [InlineData("experiment set e a=x", "\"a=x\" is not <variant>=<weight>")]
     [InlineData("experiment set e a=1 --end soon", "--end needs a time")]

@@ -128,7 +128,7 @@ public sealed class UserSessionTests : TestKit
         var view = session.ServingView();
         Assert.NotNull(view);
         Assert.Same(session.Record.State, view!.State);
-        Assert.Equal(["i2"], view.RecentItemIds);
+        Assert.Equal(["i2"], view.ExcludedItemIds);
         Assert.Equal((_model.Version, 1L, 1L), (view.ModelVersion, view.ModelSteps, view.EventCount));
     }
 
