@@ -22,4 +22,13 @@ echo "== trainer (Python) tests"
 PYENV_VERSION=system /usr/bin/python3 -m unittest discover -s trainer/tests -t . -v
 
 echo "== .NET tests"
-dotnet test Personalization.sln -c Release --logger "console;verbosity=normal"
+# The TRX file lets the end of a long log say which tests failed and why (a CI log may keep only its tail).
+results=$(mktemp -d)
+status=0
+dotnet test Personalization.sln -c Release --logger "console;verbosity=normal" --logger "trx;LogFileName=tests.trx" \
+  --results-directory "$results" || status=$?
+if ((status)); then
+  PYENV_VERSION=system /usr/bin/python3 tools/trx-failures.py "$results"/*.trx || true
+fi
+rm -rf "$results"
+exit "$status"

@@ -17,9 +17,7 @@ namespace Personalization.Node.Hosting;
 /// </summary>
 public sealed class AkkaLogBridge : ActorBase, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
-    private readonly ILoggerFactory? _factory = Context.System.Settings.Setup.Get<AkkaLogBridgeSetup>().Value?.Factory;
-    private readonly Dictionary<Type, ILogger> _loggers = [];
-    private readonly Dictionary<string, ILogger> _bySource = new(StringComparer.Ordinal);
+    private readonly AkkaLogWriter _writer = new(Context.System.Settings.Setup.Get<AkkaLogBridgeSetup>().Value?.Factory);
 
     protected override bool Receive(object message)
     {
@@ -29,16 +27,26 @@ public sealed class AkkaLogBridge : ActorBase, IRequiresMessageQueue<ILoggerMess
                 Sender.Tell(new LoggerInitialized());
                 return true;
             case LogEvent log:
-                Write(log);
+                _writer.Write(log, Sender);
                 return true;
             default:
                 return false;
         }
     }
+}
 
-    private void Write(LogEvent log)
+/// <summary>
+/// Writes Akka log events to Microsoft.Extensions.Logging (<see cref="AkkaLogBridge"/>); one per user, not thread-safe
+/// (its logger caches are plain dictionaries).
+/// </summary>
+internal sealed class AkkaLogWriter(ILoggerFactory? factory)
+{
+    private readonly Dictionary<Type, ILogger> _loggers = [];
+    private readonly Dictionary<string, ILogger> _bySource = new(StringComparer.Ordinal);
+
+    public void Write(LogEvent log, IActorRef? sender)
     {
-        if (_factory is not { } factory) return;
+        if (factory is null) return;
         var logger = LoggerFor(factory, log);
         var level = log.LogLevel() switch
         {
@@ -48,7 +56,7 @@ public sealed class AkkaLogBridge : ActorBase, IRequiresMessageQueue<ILoggerMess
             _ => MelLogLevel.Error,
         };
         if (!logger.IsEnabled(level)) return;
-        var state = new State(log, Sender.Path.ToString());
+        var state = new State(log, sender?.Path.ToString() ?? "");
         logger.Log(level, default, state, log.Cause, static (s, _) => s.Text);
     }
 
@@ -56,12 +64,12 @@ public sealed class AkkaLogBridge : ActorBase, IRequiresMessageQueue<ILoggerMess
     /// The category: the class that logged; for Akka's own string-sourced events ("remoting (akka://…)", "Cluster
     /// (akka://…)") Akka names no class, so <c>Akka.&lt;source&gt;</c>.
     /// </summary>
-    private ILogger LoggerFor(ILoggerFactory factory, LogEvent log)
+    private ILogger LoggerFor(ILoggerFactory loggers, LogEvent log)
     {
         if (log.LogClass != typeof(DummyClassForStringSources))
         {
             if (!_loggers.TryGetValue(log.LogClass, out var logger))
-                _loggers[log.LogClass] = logger = factory.CreateLogger(log.LogClass.FullName ?? log.LogClass.Name);
+                _loggers[log.LogClass] = logger = loggers.CreateLogger(log.LogClass.FullName ?? log.LogClass.Name);
             return logger;
         }
 
@@ -70,7 +78,7 @@ public sealed class AkkaLogBridge : ActorBase, IRequiresMessageQueue<ILoggerMess
         while (end < source.Length && (char.IsAsciiLetterOrDigit(source[end]) || source[end] is '.' or '-' or '_')) end++;
         // A stream stage names itself by its shape ("SourceShape`1(…)"): those are Akka.Streams'.
         var name = source.AsSpan(end).StartsWith("`") || source[..end].EndsWith("Shape", StringComparison.Ordinal) ? "Akka.Streams" : "Akka." + source[..end];
-        if (!_bySource.TryGetValue(name, out var bySource)) _bySource[name] = bySource = factory.CreateLogger(name);
+        if (!_bySource.TryGetValue(name, out var bySource)) _bySource[name] = bySource = loggers.CreateLogger(name);
         return bySource;
     }
 

@@ -90,6 +90,8 @@ public static class EngineHost
             // format of its own (plain text among JSON lines): nothing there is the node's to act on (the start-up
             // notice that PersonalizationSerializer's binding of System.Object replaces Akka's default is intended, and off).
             .AddHocon("akka.stdout-loglevel = OFF\nakka.log-serializer-override-on-start = off", HoconAddMode.Prepend)
+            // The bridge's mailbox writes what is still queued when the logger stops through the node's loggers too.
+            .AddHocon(AkkaLogBridgeMailbox.Hocon, HoconAddMode.Prepend)
             .WithRemoting(RemotingHosting.RemoteOptionsFor(cluster, port, publicHost))
             .WithClustering(new ClusterOptions
             {

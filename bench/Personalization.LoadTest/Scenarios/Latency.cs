@@ -101,18 +101,24 @@ public static class Latency
         var window = TimeSpan.FromSeconds(ctx.Quick ? 6 : 15);
         var step = TimeSpan.FromSeconds(ctx.Quick ? 4 : 8);
 
+        using var allocations = AllocationProfile.Enabled ? new AllocationProfile() : null;
         const string ServerMetric = "personalization_http_request_duration_seconds";
         const string Route = "route=\"/users/{userId}/recommendations\"";
         async Task<(QueryClientResult Q, double Fresh99, double Applied, double Server99, double GcPausePct, double GcMaxMs)> Measure(double rate, TimeSpan duration, bool ingest)
         {
             var pause0 = GC.GetTotalPauseDuration();
             var gcInfo0 = GC.GetGCMemoryInfo(GCKind.Any).Index;
+            var gcCounts0 = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+            allocations?.Reset();
             var serverBefore = await PromHistogram.ScrapeAsync(http, ServerMetric, Route);
             var before = await PromHistogram.ScrapeAsync(http, FreshnessMetric);
             var applied0 = EngineMetrics.EventsApplied.Value;
             var started = Stopwatch.StartNew();
             var q = await QueryClient.RunInOwnProcessAsync(node.BaseAddress, rate, duration, Throughput.GamesUsers);
-            var applied = (EngineMetrics.EventsApplied.Value - applied0) / started.Elapsed.TotalSeconds;
+            var appliedEvents = EngineMetrics.EventsApplied.Value - applied0;
+            var applied = appliedEvents / started.Elapsed.TotalSeconds;
+            allocations?.Print($"{rate:N0} q/s, ingest {ingest}, per applied event", appliedEvents);
+            Console.WriteLine($"  GCs gen0/1/2: {GC.CollectionCount(0) - gcCounts0.Item1}/{GC.CollectionCount(1) - gcCounts0.Item2}/{GC.CollectionCount(2) - gcCounts0.Item3} in {started.Elapsed.TotalSeconds:N1} s");
             var after = await PromHistogram.ScrapeAsync(http, FreshnessMetric);
             var fresh99 = ingest ? Math.Round(1000 * PromHistogram.Percentile(before, after, 99, out _), 1) : double.NaN;
             var serverAfter = await PromHistogram.ScrapeAsync(http, ServerMetric, Route);
