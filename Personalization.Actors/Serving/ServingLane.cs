@@ -32,9 +32,20 @@ public sealed class ServingLane(ServingBoard board, IModelProvider models, int c
         }
 
         if (model.Version != view.ModelVersion || model.Name != view.ModelName) return null;
-        var ranking = view.Ranking = await RankedAsync(view.Ranking, model, view.State, view, k, cancellationToken).ConfigureAwait(false);
-
-        return Answer(view.UserId, ranking, k, view.EventCount, "model");
+        // The cached ranking answers while the view has not changed since it was computed; else a copy of the view
+        // (taken without waiting for its writer, the user's actor) is ranked.
+        var version = view.Version;
+        if (view.Ranking is { } cached && cached.Version == version && cached.Model == model && cached.Answers(k) && view.Version == version)
+            return Answer(view.UserId, cached, k, cached.EventCount, "model");
+        ServingSnapshot snapshot;
+        var spin = new SpinWait();
+        while (!view.TryRead(out snapshot)) spin.SpinOnce();
+        if (model.Version != snapshot.ModelVersion || model.Name != snapshot.ModelName) return null;
+        var size = Math.Max(k, cachedRankingSize);
+        var items = await model.TopKAsync(snapshot.State, size, SeenItems(snapshot.ExcludedItemIds, model.Vocabulary), cancellationToken).ConfigureAwait(false);
+        var ranking = new ServedRanking(items, model, size, snapshot.Version, snapshot.EventCount);
+        if (view.Version == snapshot.Version) view.Ranking = ranking;
+        return Answer(view.UserId, ranking, k, snapshot.EventCount, "model");
     }
 
     /// <summary>
@@ -56,7 +67,14 @@ public sealed class ServingLane(ServingBoard board, IModelProvider models, int c
         }
 
         if (model is null) return null;
-        var ranking = state.Ranking = await RankedAsync(state.Ranking, model, state.State, view, k, cancellationToken).ConfigureAwait(false);
+        var ranking = state.Ranking;
+        if (ranking is null || ranking.Model != model || !ranking.Answers(k))
+        {
+            var excluded = view.Read().ExcludedItemIds;
+            var size = Math.Max(k, cachedRankingSize);
+            var items = await model.TopKAsync(state.State, size, SeenItems(excluded, model.Vocabulary), cancellationToken).ConfigureAwait(false);
+            ranking = state.Ranking = new ServedRanking(items, model, size, 0, state.EventCount);
+        }
 
         return Answer(view.UserId, ranking, k, state.EventCount, "companion");
     }
@@ -71,20 +89,11 @@ public sealed class ServingLane(ServingBoard board, IModelProvider models, int c
         return new Recommendations(userId, items, ranking.Model.Name, ranking.Model.Version, eventsReflected, false);
     }
 
-    /// <summary>The cached ranking when it answers <paramref name="k"/> for <paramref name="model"/>, else a new one (several queries racing compute the same list).</summary>
-    private async ValueTask<ServedRanking> RankedAsync(ServedRanking? cached, IModelRuntime model, float[] state, ServingView view, int k, CancellationToken cancellationToken)
-    {
-        if (cached is not null && cached.Model == model && cached.Answers(k)) return cached;
-        var size = Math.Max(k, cachedRankingSize);
-        var items = await model.TopKAsync(state, size, SeenItems(view, model.Vocabulary), cancellationToken).ConfigureAwait(false);
-        return new ServedRanking(items, model, size);
-    }
-
     // The actor's rule, as the view carries it: its excluded items the model knows are never recommended.
-    private static HashSet<int> SeenItems(ServingView view, ItemVocabulary vocabulary)
+    private static HashSet<int> SeenItems(string[] excludedItemIds, ItemVocabulary vocabulary)
     {
-        var seen = new HashSet<int>(view.ExcludedItemIds.Length);
-        foreach (var id in view.ExcludedItemIds)
+        var seen = new HashSet<int>(excludedItemIds.Length);
+        foreach (var id in excludedItemIds)
         {
             var index = vocabulary.IndexOf(id);
             if (index > 0) seen.Add(index);

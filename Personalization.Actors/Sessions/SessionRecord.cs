@@ -19,7 +19,13 @@ public sealed class SessionRecord
 
     public string UserId { get; }
 
-    /// <summary>The model's state after <see cref="ModelSteps"/> steps; null until the first step (a new state is zeros).</summary>
+    /// <summary>
+    /// The model's state after <see cref="ModelSteps"/> steps; null until the first step (a new state is zeros). One
+    /// array for the session's life, written in place by <see cref="SetModelState"/> (a new one only when the model's
+    /// state size changes): a new array per step would live until the user's next event, long enough for the GC to
+    /// promote it, and promoted garbage is what makes its pauses long (docs/DESIGN.md, "Serving while ingesting").
+    /// Whoever needs it beyond the current message takes a copy (checkpoints, rankings off the actor).
+    /// </summary>
     public float[]? State { get; private set; }
 
     public string? ModelName { get; private set; }
@@ -68,14 +74,16 @@ public sealed class SessionRecord
     /// <summary>The state after more model steps (or a rebuilt one under another model: then <paramref name="steps"/> is the new total).</summary>
     public void SetModelState(float[] state, string modelName, string modelVersion, long steps)
     {
-        State = state;
+        if (State is not null && State.Length == state.Length) state.AsSpan().CopyTo(State);
+        else State = state;
         ModelName = modelName;
         ModelVersion = modelVersion;
         ModelSteps = steps;
     }
 
+    /// <summary>The session as of now; its state is a copy (it is written after this call returns, while the store writes).</summary>
     public UserCheckpoint ToCheckpoint() => new(
-        State, ModelName, ModelVersion, ModelSteps, EventCount, Plays, Skips, Likes, PlaylistAdds,
+        (float[]?)State?.Clone(), ModelName, ModelVersion, ModelSteps, EventCount, Plays, Skips, Likes, PlaylistAdds,
         FirstEventAt, LastEventAt, Recent.ToList(), AppliedOffsets.Entries().ToArray());
 
     public static SessionRecord FromCheckpoint(string userId, int recentCapacity, UserCheckpoint checkpoint, Func<string, string>? intern = null)

@@ -468,7 +468,8 @@ public sealed class UserSession
 
         if (_rankingInFlight) return;
         _rankingInFlight = true;
-        decide.Add(new RankItems(model, Record.State, Math.Max(largest, _settings.CachedRankingSize), SeenItems(model.Vocabulary),
+        // A copy: the ranking runs on the score thread while the next step may write the session's state in place.
+        decide.Add(new RankItems(model, (float[])Record.State.Clone(), Math.Max(largest, _settings.CachedRankingSize), SeenItems(model.Vocabulary),
             Record.ModelSteps, Record.EventCount));
     }
 
@@ -544,11 +545,29 @@ public sealed class UserSession
         return [.. all];
     }
 
-    /// <summary>What queries are answered from off the actor (Serving/ServingLane); null while there is no model state.</summary>
-    public ServingView? ServingView()
+    /// <summary>What queries are answered from off the actor (Serving/ServingLane), as a new view; null while there is no model state.</summary>
+    public ServingView? ServingView() => UpdateServingView(null);
+
+    /// <summary>
+    /// Writes the session into <paramref name="view"/> in place (its queries read it meanwhile; no allocation for a user
+    /// without companions or ignored items), or returns a new view when there is none yet; null while there is no model
+    /// state.
+    /// </summary>
+    public ServingView? UpdateServingView(ServingView? view)
     {
-        if (Record.State is null || Record.ModelName is null || Record.ModelVersion is null) return null;
-        return new ServingView(UserId, Record.State, ExcludedItemIds(), Record.ModelName, Record.ModelVersion, Record.ModelSteps, Record.EventCount, _companions?.Views());
+        if (Record.State is null || Record.ModelName is null || Record.ModelVersion is null) return view;
+        var companions = _companions?.Views();
+        if (view is null)
+            return new ServingView(UserId, Record.State, ExcludedItemIds(), Record.ModelName, Record.ModelVersion, Record.ModelSteps, Record.EventCount, companions);
+        var all = _impressions is not null && _settings.SuppressIgnoredAfter > 0 ? ExcludedItemIds() : null;
+        var count = all?.Length ?? (_settings.ExcludeSeen ? Record.Recent.Count : 0);
+        view.Update(Record.State, count, (Record.Recent, all, count), static (from, buffer) =>
+        {
+            if (from.all is { } ids) ids.CopyTo(buffer, 0);
+            else
+                for (var i = 0; i < from.count; i++) buffer[i] = from.Recent[i].ItemId;
+        }, Record.ModelName, Record.ModelVersion, Record.ModelSteps, Record.EventCount, companions);
+        return view;
     }
 
     /// <summary>The live session as operators and the session endpoint see it.</summary>

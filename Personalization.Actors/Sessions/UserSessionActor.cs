@@ -268,7 +268,9 @@ public sealed class UserSessionActor : UntypedPersistentActor
 
     private void Publish()
     {
-        if (_board is null || _session.ServingView() is not { } view) return;
+        if (_board is null) return;
+        var view = _session.UpdateServingView(_published);
+        if (view is null || ReferenceEquals(view, _published)) return;
         _board.Publish(view);
         _published = view;
     }

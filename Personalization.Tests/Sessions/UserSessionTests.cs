@@ -127,9 +127,47 @@ public sealed class UserSessionTests : TestKit
         Assert.Contains(PublishServingView.Instance, Complete(session, step));
         var view = session.ServingView();
         Assert.NotNull(view);
-        Assert.Same(session.Record.State, view!.State);
-        Assert.Equal(["i2"], view.ExcludedItemIds);
-        Assert.Equal((_model.Version, 1L, 1L), (view.ModelVersion, view.ModelSteps, view.EventCount));
+        var snapshot = view!.Read();
+        Assert.Equal(session.Record.State, snapshot.State);
+        Assert.NotSame(session.Record.State, snapshot.State);
+        Assert.Equal(["i2"], snapshot.ExcludedItemIds);
+        Assert.Equal((_model.Version, 1L, 1L), (snapshot.ModelVersion, snapshot.ModelSteps, snapshot.EventCount));
+    }
+
+    [Fact]
+    public void A_later_step_writes_the_same_state_array_and_the_same_serving_view_in_place()
+    {
+        var session = NewSession();
+        var first = (StepModel)Decide(d => session.EventArrived(Event(0, "i2"), _model, T0, d)).Single();
+        Complete(session, first);
+        var state = session.Record.State;
+        var view = session.UpdateServingView(null)!;
+        var version = view.Version;
+
+        var second = (StepModel)Decide(d => session.EventArrived(Event(1, "i3"), _model, T0, d)).Single();
+        Complete(session, second);
+
+        Assert.Same(state, session.Record.State);
+        Assert.Same(view, session.UpdateServingView(view));
+        var snapshot = view.Read();
+        Assert.Equal(version + 2, snapshot.Version);
+        Assert.Equal(session.Record.State, snapshot.State);
+        Assert.Equal(["i2", "i3"], snapshot.ExcludedItemIds);
+        Assert.Equal(2L, snapshot.EventCount);
+    }
+
+    [Fact]
+    public void A_checkpoint_holds_a_copy_of_the_state_that_later_steps_do_not_change()
+    {
+        var session = NewSession();
+        Complete(session, (StepModel)Decide(d => session.EventArrived(Event(0, "i2"), _model, T0, d)).Single());
+        var checkpoint = session.Record.ToCheckpoint();
+        var before = checkpoint.State!.ToArray();
+
+        Complete(session, (StepModel)Decide(d => session.EventArrived(Event(1, "i3"), _model, T0, d)).Single());
+
+        Assert.Equal(before, checkpoint.State);
+        Assert.NotEqual(before, session.Record.State);
     }
 
     [Fact]

@@ -118,7 +118,10 @@ public static class Latency
             var appliedEvents = EngineMetrics.EventsApplied.Value - applied0;
             var applied = appliedEvents / started.Elapsed.TotalSeconds;
             allocations?.Print($"{rate:N0} q/s, ingest {ingest}, per applied event", appliedEvents);
-            Console.WriteLine($"  GCs gen0/1/2: {GC.CollectionCount(0) - gcCounts0.Item1}/{GC.CollectionCount(1) - gcCounts0.Item2}/{GC.CollectionCount(2) - gcCounts0.Item3} in {started.Elapsed.TotalSeconds:N1} s");
+            var last = GC.GetGCMemoryInfo(GCKind.Ephemeral);
+            Console.WriteLine($"  GCs gen0/1/2: {GC.CollectionCount(0) - gcCounts0.Item1}/{GC.CollectionCount(1) - gcCounts0.Item2}/{GC.CollectionCount(2) - gcCounts0.Item3} in {started.Elapsed.TotalSeconds:N1} s; " +
+                $"last ephemeral: gen{last.Generation}, pause {last.PauseDurations[0].TotalMilliseconds:N1} ms, promoted {last.PromotedBytes / 1e6:N1} MB, heap {last.HeapSizeBytes / 1e6:N0} MB, " +
+                $"gen sizes after {string.Join('/', Enumerable.Range(0, 5).Select(g => (last.GenerationInfo[g].SizeAfterBytes / 1e6).ToString("N0")))} MB, pinned {last.PinnedObjectsCount}, concurrent {last.Concurrent}");
             var after = await PromHistogram.ScrapeAsync(http, FreshnessMetric);
             var fresh99 = ingest ? Math.Round(1000 * PromHistogram.Percentile(before, after, 99, out _), 1) : double.NaN;
             var serverAfter = await PromHistogram.ScrapeAsync(http, ServerMetric, Route);
