@@ -19,7 +19,9 @@ public sealed class UserSessionQualityTests : TestKit
     private const long T0 = 1_800_000_000_000;
     private readonly FakeModel _model = new("v1");
     private readonly IActorRef _source;
-    private readonly int _partition = 910 + Random.Shared.Next(80); // the counters are the process's: a partition of our own
+    // The counters are the process's: a partition of each test's own (a random one collided with another test's, 1 in 80).
+    private static int _nextPartition = 910;
+    private readonly int _partition = Interlocked.Increment(ref _nextPartition);
 
     public UserSessionQualityTests() => _source = CreateTestProbe("source").Ref;
 
