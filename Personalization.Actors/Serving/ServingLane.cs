@@ -35,7 +35,7 @@ public sealed class ServingLane(ServingBoard board, IModelProvider models, int c
         // The cached ranking answers while the view has not changed since it was computed; else a copy of the view
         // (taken without waiting for its writer, the user's actor) is ranked.
         var version = view.Version;
-        if (view.Ranking is { } cached && cached.Version == version && cached.Model == model && cached.Answers(k) && view.Version == version)
+        if (view.Ranking is { } cached && cached.Version == version && cached.Model == model && cached.Answers(k))
             return Answer(view.UserId, cached, k, cached.EventCount, "model");
         ServingSnapshot snapshot;
         var spin = new SpinWait();

@@ -65,7 +65,7 @@ public sealed class ServingView
     /// <summary>Never recommended to the user (<see cref="Sessions.UserSession.ExcludedItemIds"/>: the items played, shown and ignored); a copy.</summary>
     public string[] ExcludedItemIds => Read().ExcludedItemIds;
 
-    public long EventCount => Read().EventCount;
+    public long EventCount => Volatile.Read(ref _eventCount);
 
     /// <summary>
     /// Copies the view if no update is under way and none happened during the copy; false: an update raced it, read

@@ -36,7 +36,7 @@ public sealed class AkkaLogBridge : ActorBase, IRequiresMessageQueue<ILoggerMess
 }
 
 /// <summary>
-/// Writes Akka log events to Microsoft.Extensions.Logging (<see cref="AkkaLogBridge"/>); one per user, not thread-safe
+/// Writes Akka log events to Microsoft.Extensions.Logging (<see cref="AkkaLogBridge"/>); one per caller, not thread-safe
 /// (its logger caches are plain dictionaries).
 /// </summary>
 internal sealed class AkkaLogWriter(ILoggerFactory? factory)

@@ -40,6 +40,7 @@ public sealed class NodeRunner : IAsyncDisposable
         options.Store.Provider = provider;
         options.Store.ConnectionString = connection;
         options.Model.Path = ctx.ModelPath;
+        options.Experiments.DataDirectory = Path.Combine(ctx.WorkDir, "ddata"); // not the repository's data/ (the default, relative to the working directory)
         options.Sessions.IdleTimeoutSeconds = 600; // users stay live for the whole measurement (memory per live user)
         // Profiling knobs (never for reported figures): the ingest threads' nice value, the source's in-flight bound.
         if (int.TryParse(Environment.GetEnvironmentVariable("BENCH_INGEST_NICE"), out var nice)) options.Serving.IngestNice = nice;
