@@ -102,6 +102,7 @@ public static class Latency
         var step = TimeSpan.FromSeconds(ctx.Quick ? 4 : 8);
 
         using var allocations = AllocationProfile.Enabled ? new AllocationProfile() : null;
+        using var pauses = GcPauseProfile.Enabled ? new GcPauseProfile() : null;
         const string ServerMetric = "personalization_http_request_duration_seconds";
         const string Route = "route=\"/users/{userId}/recommendations\"";
         async Task<(QueryClientResult Q, double Fresh99, double Applied, double Server99, double GcPausePct, double GcMaxMs)> Measure(double rate, TimeSpan duration, bool ingest)
@@ -110,6 +111,7 @@ public static class Latency
             var gcInfo0 = GC.GetGCMemoryInfo(GCKind.Any).Index;
             var gcCounts0 = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
             allocations?.Reset();
+            pauses?.Reset();
             var serverBefore = await PromHistogram.ScrapeAsync(http, ServerMetric, Route);
             var before = await PromHistogram.ScrapeAsync(http, FreshnessMetric);
             var applied0 = EngineMetrics.EventsApplied.Value;
@@ -118,6 +120,7 @@ public static class Latency
             var appliedEvents = EngineMetrics.EventsApplied.Value - applied0;
             var applied = appliedEvents / started.Elapsed.TotalSeconds;
             allocations?.Print($"{rate:N0} q/s, ingest {ingest}, per applied event", appliedEvents);
+            pauses?.Print($"{rate:N0} q/s, ingest {ingest}", started.Elapsed);
             var last = GC.GetGCMemoryInfo(GCKind.Ephemeral);
             Console.WriteLine($"  GCs gen0/1/2: {GC.CollectionCount(0) - gcCounts0.Item1}/{GC.CollectionCount(1) - gcCounts0.Item2}/{GC.CollectionCount(2) - gcCounts0.Item3} in {started.Elapsed.TotalSeconds:N1} s; " +
                 $"last ephemeral: gen{last.Generation}, pause {last.PauseDurations[0].TotalMilliseconds:N1} ms, promoted {last.PromotedBytes / 1e6:N1} MB, heap {last.HeapSizeBytes / 1e6:N0} MB, " +
