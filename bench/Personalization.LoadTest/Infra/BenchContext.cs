@@ -136,6 +136,15 @@ public sealed class CommitWatcher : IDisposable
     /// <summary>Σ committed offsets (missing = 0).</summary>
     public long Committed() => _consumer.Committed(_partitions, TimeSpan.FromSeconds(10)).Sum(t => Math.Max(0, t.Offset.Value));
 
+    /// <summary>Polls until Σ committed reaches <paramref name="target"/> or <paramref name="timeout"/> passes; returns the last Σ read.</summary>
+    public async Task<long> WaitForAsync(long target, TimeSpan timeout, int pollMs = 200)
+    {
+        var clock = Stopwatch.StartNew();
+        long committed;
+        while ((committed = Committed()) < target && clock.Elapsed < timeout) await Task.Delay(pollMs);
+        return committed;
+    }
+
     public void Dispose() => _consumer.Dispose();
 }
 

@@ -66,8 +66,7 @@ public static class ClusterScale
             var clock = Stopwatch.StartNew();
             await ctx.ProduceAsync(topic, ctx.Workload(events, Users), events);
             var limit = TimeSpan.FromSeconds(ctx.Quick ? 60 : 120);
-            long committed;
-            while ((committed = watcher.Committed()) < events && clock.Elapsed < limit) await Task.Delay(200);
+            var committed = await watcher.WaitForAsync(events, limit - clock.Elapsed);
             return (committed / clock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds, committed >= events);
         }
         finally

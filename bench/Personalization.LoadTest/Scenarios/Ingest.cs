@@ -59,8 +59,7 @@ public static class Ingest
         if (warm && !cold.Complete)
         {
             // Let the cold backlog finish (not measured, bounded) so that the warm phase measures only live users.
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (watcher.Committed() < events && DateTime.UtcNow < deadline) await Task.Delay(500);
+            await watcher.WaitForAsync(events, TimeSpan.FromSeconds(120), pollMs: 500);
         }
 
         if (warm && watcher.Committed() >= events)

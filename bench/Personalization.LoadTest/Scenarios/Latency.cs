@@ -42,9 +42,8 @@ public static class Latency
         await ctx.ProduceAsync(topic, ctx.Workload(Throughput.GamesUsers, Throughput.GamesUsers), Throughput.GamesUsers);
         var node = await NodeRunner.StartAsync(options);
         using var watcher = new CommitWatcher(ctx.Bootstrap, options.Kafka.GroupId, topic, BenchContext.Partitions);
-        var deadline = DateTime.UtcNow.AddSeconds(180);
-        while (watcher.Committed() < Throughput.GamesUsers && DateTime.UtcNow < deadline) await Task.Delay(200);
-        Console.WriteLine($"  {Throughput.GamesUsers:N0} users live (committed {watcher.Committed():N0})");
+        var committed = await watcher.WaitForAsync(Throughput.GamesUsers, TimeSpan.FromSeconds(180));
+        Console.WriteLine($"  {Throughput.GamesUsers:N0} users live (committed {committed:N0})");
         return node;
     }
 
@@ -211,13 +210,7 @@ public static class Latency
     {
         var clock = Stopwatch.StartNew();
         using var watcher = new CommitWatcher(ctx.Bootstrap, node.Options.Kafka.GroupId, node.Options.Kafka.Topic, BenchContext.Partitions);
-        var committed = watcher.Committed();
-        while (committed < produced && clock.Elapsed < deadline)
-        {
-            await Task.Delay(500);
-            committed = watcher.Committed();
-        }
-
+        var committed = await watcher.WaitForAsync(produced, deadline, pollMs: 500);
         return committed >= produced
             ? $"Before the no-ingest row the backlog was applied and committed: {produced:N0} events, {clock.Elapsed.TotalSeconds:N0} s after the producer stopped."
             : $"The no-ingest row ran with a backlog still applying: {produced - committed:N0} of {produced:N0} events uncommitted after {deadline.TotalSeconds:N0} s.";

@@ -56,8 +56,7 @@ public static class Users
             await using (var first = await NodeRunner.StartAsync(options))
             {
                 using var watcher = new CommitWatcher(ctx.Bootstrap, options.Kafka.GroupId, topic, BenchContext.Partitions);
-                var deadline = DateTime.UtcNow.AddMinutes(5);
-                while (watcher.Committed() < users && DateTime.UtcNow < deadline) await Task.Delay(200);
+                await watcher.WaitForAsync(users, TimeSpan.FromMinutes(5));
             }
 
             await using var second = await NodeRunner.StartAsync(options);
